@@ -1,0 +1,90 @@
+"""Safe YAML reading for every file a user can hand us.
+
+Refuses files that are too large, not UTF-8, with duplicate keys, or that use anchors and aliases
+(the only way a small YAML file grows into a huge document), with the file and position named.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MAX_BYTES = 20 * 1024 * 1024
+
+
+class YamlLoadError(Exception):
+    """A YAML file could not be read; ``path`` is where in the document, ``reason`` what to do."""
+
+    def __init__(self, file: Path, reason: str, path: str = ""):
+        self.file = file
+        self.reason = reason
+        self.path = path
+        where = f"{file}:{path}" if path else str(file)
+        super().__init__(f"{where}: {reason}")
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that rejects duplicate keys and aliases."""
+
+
+def _compose_node(self: _StrictLoader, parent: Any, index: Any) -> Any:
+    if self.check_event(yaml.AliasEvent):
+        event = self.peek_event()
+        raise yaml.MarkedYAMLError(
+            "while reading", None, "anchors and aliases (*name) are not allowed; write the value out", event.start_mark
+        )
+    return yaml.SafeLoader.compose_node(self, parent, index)
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+        if key in seen:
+            raise yaml.MarkedYAMLError(
+                "while reading a mapping", node.start_mark, f"duplicate key {key!r}; keep only one", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.compose_node = _compose_node  # type: ignore[assignment,method-assign]
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
+
+
+def read_text_file(path: Path, max_bytes: int = MAX_BYTES) -> str:
+    """Read a UTF-8 text file, refusing missing, oversized or non-UTF-8 files with a clear reason."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise YamlLoadError(path, "file not found; check the path") from None
+    except OSError as exc:
+        raise YamlLoadError(path, f"cannot read ({exc.strerror})") from None
+    if path.is_dir():
+        raise YamlLoadError(path, "is a directory; pass a file")
+    if size > max_bytes:
+        raise YamlLoadError(path, f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit; split or trim it")
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise YamlLoadError(path, f"not UTF-8 text (bad byte at offset {exc.start}); save the file as UTF-8") from None
+
+
+def load_yaml_text(text: str, file: Path) -> Any:
+    """Parse YAML text strictly; errors name the line and column."""
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        pos = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise YamlLoadError(file, f"invalid YAML: {exc.problem}", pos) from None
+    except yaml.YAMLError as exc:
+        raise YamlLoadError(file, f"invalid YAML: {exc}") from None
+
+
+def load_yaml_file(path: Path, max_bytes: int = MAX_BYTES) -> Any:
+    """Read and parse a YAML file with every safety check."""
+    return load_yaml_text(read_text_file(path, max_bytes), path)
