@@ -1,0 +1,373 @@
+"""The structured assessment: the product's output, with a published, versioned JSON Schema.
+
+Per practice the assessment holds a **target** and a **current** rating. A rating is a
+comprehensiveness level (0-4) with a scope, or "not applicable" with a required reason. Current
+ratings carry provenance: who or what proposed them, the cited indicators, the stakeholder's quoted
+words, and the reviewer's decision. Targets can be set per practice, per subdomain or domain (and
+inherited), or come from a profile's template. An append-only event log records every change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from assistant.catalog import PRACTICE_ID, Catalog, ScopeId
+from assistant.errors import InputError
+from assistant.yamlio import MAX_BYTES, YamlLoadError, read_text_file
+
+SCHEMA_VERSION = "1.0.0"
+SCHEMA_MAJOR = 1
+
+PracticeId = Annotated[str, Field(pattern=PRACTICE_ID)]
+Level = Annotated[int, Field(ge=0, le=4)]
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Rating(_Model):
+    """A level and scope, or not applicable with a reason."""
+
+    level: Level | None = None
+    """Comprehensiveness level 0-4; none when not applicable."""
+    scope: ScopeId | None = None
+    """general, industry or system; none when not applicable."""
+    not_applicable: bool = False
+    """True when the practice does not apply to this system."""
+    reason: str | None = None
+    """Why; required when not applicable."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Rating:
+        if self.not_applicable:
+            if not (self.reason and self.reason.strip()):
+                raise ValueError("a not-applicable rating needs a reason: say why the practice does not apply")
+            if self.level is not None:
+                raise ValueError("a not-applicable rating has no level; remove the level or set not_applicable to false")
+        else:
+            if self.level is None:
+                raise ValueError("a rating needs a level from 0 to 4 (or not_applicable: true with a reason)")
+            if self.scope is None:
+                raise ValueError("a rating needs a scope: general, industry or system")
+        return self
+
+    def label(self) -> str:
+        """Short human form such as ``3 (system)`` or ``n/a``."""
+        return "n/a" if self.not_applicable else f"{self.level} ({self.scope})"
+
+
+class CitedIndicator(_Model):
+    """A catalog indicator relied on, with its text at the time of citation."""
+
+    id: str
+    """Indicator ID such as ``H1.2-L3-02``."""
+    text: str
+    """The indicator text."""
+
+
+class Quote(_Model):
+    """The stakeholder's own words, verbatim, with the turn they come from."""
+
+    turn_id: str
+    """ID of the transcript turn."""
+    text: str
+    """Verbatim excerpt of that turn."""
+
+
+class Provenance(_Model):
+    """Where a current rating came from and who confirmed it."""
+
+    proposed_by: Literal["engine", "human", "import"]
+    """An interview engine, a person directly, or an imported file."""
+    engine: str | None = None
+    """Engine name (``guided`` or ``llm``) when proposed by an engine."""
+    model: str | None = None
+    """Model ``provider:model`` when an LLM drafted the proposal."""
+    prompt_hashes: dict[str, str] = Field(default_factory=dict)
+    """Content hashes of the prompt files used."""
+    catalog_version: str
+    """Catalog version the indicators were cited from."""
+    session_id: str | None = None
+    """Interview session the rating came from."""
+    proposed: Rating | None = None
+    """The engine's proposal, kept beside the human's value."""
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    """The engine's confidence in its proposal."""
+    rationale: str | None = None
+    """The engine's plain-words rationale."""
+    indicators: list[CitedIndicator] = Field(default_factory=list)
+    """Catalog indicators relied on."""
+    quotes: list[Quote] = Field(default_factory=list)
+    """Stakeholder quotes relied on."""
+    decision: Literal["accept", "modify", "not_applicable", "set"]
+    """The reviewer's decision (``set``: entered directly without a proposal)."""
+    decision_reason: str | None = None
+    """Why the reviewer modified the proposal or set it not applicable."""
+    reviewer: str
+    """Who decided."""
+    proposed_at: datetime | None = None
+    """When the engine proposed it."""
+    decided_at: datetime
+    """When the reviewer decided."""
+
+    @model_validator(mode="after")
+    def _reason(self) -> Provenance:
+        if self.decision in ("modify", "not_applicable") and not (self.decision_reason and self.decision_reason.strip()):
+            raise ValueError(f"decision {self.decision!r} needs a decision_reason")
+        return self
+
+
+class CurrentRating(_Model):
+    """The assessed current state of one practice."""
+
+    value: Rating
+    """Level and scope, or not applicable."""
+    status: Literal["confirmed", "proposed"] = "confirmed"
+    """Only confirmed ratings are scored; proposed ones are reported as awaiting review."""
+    provenance: Provenance
+    """Origin and review of the rating."""
+
+
+class TargetSetting(_Model):
+    """A target set at practice, subdomain or domain level."""
+
+    value: Rating
+    """Target level and scope (or not applicable)."""
+    reason: str | None = None
+    """Why this target fits the business objectives and risk appetite."""
+    set_by: str = "unknown"
+    """Who set it."""
+    set_at: datetime = Field(default_factory=utcnow)
+    """When it was set."""
+
+
+class Targets(_Model):
+    """Targets, most specific first: practice, then subdomain, then domain, then the profile template."""
+
+    profile: str | None = None
+    """Profile whose target template fills practices nothing else sets."""
+    domains: dict[Literal["G", "E", "H"], TargetSetting] = Field(default_factory=dict)
+    """Targets inherited by every practice of a domain."""
+    subdomains: dict[Annotated[str, Field(pattern=r"^[GEH][1-3]$")], TargetSetting] = Field(default_factory=dict)
+    """Targets inherited by both practices of a subdomain."""
+    practices: dict[PracticeId, TargetSetting] = Field(default_factory=dict)
+    """Targets of single practices."""
+
+
+class Event(_Model):
+    """One entry of the append-only event log."""
+
+    at: datetime
+    """When it happened (UTC)."""
+    kind: str
+    """What happened, such as ``target.set``, ``rating.confirmed``, ``rating.modified``."""
+    actor: str
+    """Who or what did it."""
+    practice: str | None = None
+    """The practice concerned, if any."""
+    data: dict[str, Any] = Field(default_factory=dict)
+    """Details."""
+
+
+class AssessmentMetadata(_Model):
+    """What system was assessed, by whom, when, against which catalog."""
+
+    system_name: Annotated[str, Field(min_length=1)]
+    """Name of the assessed system."""
+    system_description: str = ""
+    """The system in the stakeholder's words."""
+    industry: str | None = None
+    """Industry sector."""
+    profile: str | None = None
+    """Profile used, if any."""
+    assessors: list[str] = Field(default_factory=list)
+    """People who ran or reviewed the assessment."""
+    created_at: datetime = Field(default_factory=utcnow)
+    """When the assessment was started."""
+    updated_at: datetime = Field(default_factory=utcnow)
+    """Last change."""
+    catalog_version: str
+    """Catalog version the assessment was made against."""
+
+
+class Assessment(_Model):
+    """An IoT SMM assessment: targets and current ratings per practice, with provenance and history."""
+
+    schema_version: str = SCHEMA_VERSION
+    """Version of this file format (semver); files from a newer major version are refused."""
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    """Unique ID of the assessment."""
+    metadata: AssessmentMetadata
+    """System, people, dates, catalog version."""
+    targets: Targets = Field(default_factory=Targets)
+    """Targets at practice, subdomain and domain level, and the profile template."""
+    current: dict[PracticeId, CurrentRating] = Field(default_factory=dict)
+    """Current ratings by practice."""
+    events: list[Event] = Field(default_factory=list)
+    """Append-only history."""
+
+    def log(self, kind: str, actor: str, practice: str | None = None, **data: Any) -> Event:
+        """Append an event and bump ``updated_at``."""
+        ev = Event(at=utcnow(), kind=kind, actor=actor, practice=practice, data=data)
+        self.events.append(ev)
+        self.metadata.updated_at = ev.at
+        return ev
+
+
+# ------------------------------------------------------------------------------- effective targets
+
+
+class EffectiveTarget(BaseModel):
+    """The target that applies to a practice after inheritance."""
+
+    model_config = ConfigDict(frozen=True)
+
+    value: Rating
+    """Target level and scope, or not applicable."""
+    source: Literal["practice", "subdomain", "domain", "profile"]
+    """Where it was inherited from."""
+    reason: str | None
+    """The reason given where it was set."""
+
+
+def effective_targets(assessment: Assessment, catalog: Catalog) -> dict[str, EffectiveTarget]:
+    """Resolve every practice's target: practice, then subdomain, then domain, then profile template."""
+    t = assessment.targets
+    profile = catalog.profiles.get(t.profile) if t.profile else None
+    out: dict[str, EffectiveTarget] = {}
+    for pid in catalog.practices:
+        sub = catalog.subdomain_of(pid).id
+        dom = pid[0]
+        if pid in t.practices:
+            s = t.practices[pid]
+            out[pid] = EffectiveTarget(value=s.value, source="practice", reason=s.reason)
+        elif sub in t.subdomains:
+            s = t.subdomains[sub]
+            out[pid] = EffectiveTarget(value=s.value, source="subdomain", reason=s.reason)
+        elif dom in t.domains:
+            s = t.domains[dom]  # type: ignore[index]
+            out[pid] = EffectiveTarget(value=s.value, source="domain", reason=s.reason)
+        elif profile is not None and pid in profile.targets:
+            tt = profile.targets[pid]
+            out[pid] = EffectiveTarget(value=Rating(level=tt.level, scope=tt.scope), source="profile", reason=tt.reason)
+    return out
+
+
+# ------------------------------------------------------------------------------------- load / save
+
+
+class AssessmentFileError(InputError):
+    """An assessment file cannot be used; the message names the file, the field and what to do."""
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(x) for x in loc) or "(top level)"
+
+
+def parse_assessment(text: str, source: str = "<assessment>") -> Assessment:
+    """Parse assessment JSON text with clear errors."""
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise AssessmentFileError(f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    if not isinstance(raw, dict):
+        raise AssessmentFileError(f"{source}: an assessment is a JSON object, found {type(raw).__name__}")
+    version = raw.get("schema_version", SCHEMA_VERSION)
+    try:
+        major = int(str(version).split(".")[0])
+    except ValueError:
+        raise AssessmentFileError(f"{source}: schema_version {version!r} is not a version like {SCHEMA_VERSION}") from None
+    if major > SCHEMA_MAJOR:
+        raise AssessmentFileError(
+            f"{source}: schema_version {version} is newer than this tool understands ({SCHEMA_VERSION}); upgrade iot-smm-assistant"
+        )
+    try:
+        return Assessment.model_validate(raw)
+    except ValidationError as exc:
+        errs = exc.errors()
+        first = errs[0]
+        more = f" (and {len(errs) - 1} more problem(s))" if len(errs) > 1 else ""
+        raise AssessmentFileError(f"{source}: field {_field(first['loc'])}: {first['msg']}{more}") from None
+
+
+def check_against_catalog(assessment: Assessment, catalog: Catalog, source: str = "<assessment>") -> None:
+    """Refuse an assessment that names practices, subdomains or profiles the catalog does not have."""
+    subdomains = {s.id for d in catalog.model.domains for s in d.subdomains}
+    for pid in assessment.current:
+        if pid not in catalog.practices:
+            raise AssessmentFileError(f"{source}: field current.{pid}: unknown practice {pid}; use an ID from `smm catalog list`")
+    for pid in assessment.targets.practices:
+        if pid not in catalog.practices:
+            raise AssessmentFileError(f"{source}: field targets.practices.{pid}: unknown practice {pid}")
+    for sid in assessment.targets.subdomains:
+        if sid not in subdomains:
+            raise AssessmentFileError(f"{source}: field targets.subdomains.{sid}: unknown subdomain {sid}")
+    prof = assessment.targets.profile
+    if prof and prof not in catalog.profiles:
+        raise AssessmentFileError(f"{source}: field targets.profile: unknown profile {prof!r}; known: {', '.join(sorted(catalog.profiles))}")
+
+
+def load_assessment(path: Path, catalog: Catalog | None = None) -> Assessment:
+    """Load an assessment JSON file; with a catalog, also check its practice IDs."""
+    try:
+        text = read_text_file(Path(path), MAX_BYTES)
+    except YamlLoadError as exc:
+        raise AssessmentFileError(str(exc)) from None
+    a = parse_assessment(text, str(path))
+    if catalog is not None:
+        check_against_catalog(a, catalog, str(path))
+    return a
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write a file so that it is either complete or absent: temp file, fsync, rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass
+
+
+def save_assessment(assessment: Assessment, path: Path) -> None:
+    """Save atomically as indented JSON."""
+    atomic_write_bytes(Path(path), (assessment.model_dump_json(indent=2) + "\n").encode())
+
+
+def assessment_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the assessment format."""
+    schema = Assessment.model_json_schema()
+    schema["$id"] = f"https://iot-smm-assistant.invalid/schema/assessment-{SCHEMA_VERSION}.json"
+    schema["title"] = f"IoT SMM assessment, schema version {SCHEMA_VERSION}"
+    return schema

@@ -1,0 +1,67 @@
+"""The ``smm`` command line. Each command group lives in ``assistant.commands``; errors a user can fix
+print one clear message and exit with code 2, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from assistant import __version__
+from assistant.commands import catalog as catalog_cmds
+from assistant.commands import index as index_cmds
+from assistant.errors import InputError
+
+app = typer.Typer(
+    name="smm",
+    help="Assess the security maturity of an IoT system against the IIC IoT Security Maturity Model (SMM), offline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"smm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+) -> None:
+    """Assess the security maturity of an IoT system against the IIC IoT Security Maturity Model (SMM), offline."""
+
+
+catalog_cmds.register(app)
+index_cmds.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``smm`` console script."""
+    try:
+        app(args=argv, prog_name="smm", standalone_mode=False)
+    except InputError as exc:
+        typer.echo(f"smm: error: {exc}", err=True)
+        sys.exit(2)
+    except click.exceptions.UsageError as exc:
+        exc.show()
+        sys.exit(2)
+    except click.exceptions.Abort:
+        typer.echo("smm: aborted", err=True)
+        sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("smm: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Command groups of the ``smm`` CLI; each module has a ``register(app)`` function."""

@@ -1,0 +1,1 @@
+"""Evaluation: the retrieval benchmark and the interview accuracy harness."""

@@ -1,0 +1,126 @@
+"""A proposed rating for one practice, and the validators that keep proposals honest.
+
+Every proposal cites the catalog indicators it relies on (IDs and text) and the stakeholder's own
+words (verbatim quotes with turn IDs). :func:`validate_proposal` rejects citations outside the
+practice, unknown IDs and quotes that do not occur verbatim in the named turn, whichever engine made
+the proposal.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.assessment import CitedIndicator, Quote, Rating, utcnow
+from assistant.catalog import Catalog, ScopeId
+
+
+class Turn(BaseModel):
+    """One entry of an interview transcript."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    """Turn ID, ``t1``, ``t2``, ... in order."""
+    role: str
+    """``stakeholder``, ``assistant`` or ``reviewer``."""
+    text: str
+    """Exactly what was said or shown."""
+    kind: str = "message"
+    """``answer``, ``question``, ``proposal``, ``review``, ``command``, ``info`` ..."""
+    practice: str | None = None
+    """The practice under discussion, if any."""
+    at: datetime = Field(default_factory=utcnow)
+    """When (UTC)."""
+
+
+class Proposal(BaseModel):
+    """An engine's proposed rating for one practice, awaiting a human decision."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
+    """Proposal ID."""
+    practice: str
+    """Practice ID."""
+    level: Annotated[int, Field(ge=0, le=4)] | None
+    """Proposed comprehensiveness level; ``None`` means insufficient evidence."""
+    scope: ScopeId = "general"
+    """Proposed scope."""
+    confidence: float = Field(ge=0.0, le=1.0)
+    """How sure the engine is, 0-1."""
+    rationale: str
+    """Why, in plain words."""
+    indicators: list[CitedIndicator] = Field(default_factory=list)
+    """Catalog indicators relied on (met ones, and for a level below 4 the unmet ones of the next level)."""
+    quotes: list[Quote] = Field(default_factory=list)
+    """The stakeholder's own words relied on, verbatim, with turn IDs."""
+    next_level_needs: list[CitedIndicator] = Field(default_factory=list)
+    """What is missing for the next level."""
+    follow_up: str | None = None
+    """For insufficient evidence: the question that would settle it."""
+    notes: list[str] = Field(default_factory=list)
+    """Things the reviewer should know (aspirations ignored, contradictions, instructions ignored)."""
+    engine: str
+    """Engine that made the proposal (``guided`` or ``llm``)."""
+    model: str | None = None
+    """Model used, if any."""
+    prompt_hashes: dict[str, str] = Field(default_factory=dict)
+    """Hashes of the prompts used."""
+    fallback: str | None = None
+    """Set when the LLM engine fell back to the guided engine, with the reason."""
+    catalog_version: str
+    """Catalog version of the citations."""
+    created_at: datetime = Field(default_factory=utcnow)
+    """When it was made."""
+
+    @property
+    def insufficient(self) -> bool:
+        """True when the engine could not settle a level."""
+        return self.level is None
+
+    def as_rating(self) -> Rating:
+        """The proposed value as a rating (only for a proposal with a level)."""
+        if self.level is None:
+            raise ValueError("an insufficient-evidence proposal has no rating")
+        return Rating(level=self.level, scope=self.scope)
+
+
+def validate_proposal(proposal: Proposal, catalog: Catalog, transcript: list[Turn]) -> list[str]:
+    """Problems with a proposal's citations and quotes; empty when it is sound.
+
+    Checks: the practice exists; each cited indicator exists, belongs to the practice and carries the
+    catalog's text; each quote is non-empty and occurs verbatim in a stakeholder turn with that ID; a
+    proposal for level 1 or above cites at least one indicator of that level.
+    """
+    problems: list[str] = []
+    practice = catalog.practices.get(proposal.practice)
+    if practice is None:
+        return [f"unknown practice {proposal.practice!r}"]
+    known = {ind.id: (lvl, ind.text) for lvl, ind in practice.indicators()}
+    for c in [*proposal.indicators, *proposal.next_level_needs]:
+        if c.id not in known:
+            owner = c.id.split("-", 1)[0]
+            where = "another practice" if owner in catalog.practices and owner != practice.id else "the catalog"
+            problems.append(f"cited indicator {c.id!r} is not an indicator of {practice.id} (it belongs to {where})")
+        elif c.text.strip() != known[c.id][1].strip():
+            problems.append(f"cited indicator {c.id} does not carry the catalog's text")
+    turns = {t.id: t for t in transcript}
+    for q in proposal.quotes:
+        t = turns.get(q.turn_id)
+        if not q.text.strip():
+            problems.append(f"empty quote for turn {q.turn_id}")
+        elif t is None:
+            problems.append(f"quote cites turn {q.turn_id!r}, which is not in the transcript")
+        elif t.role != "stakeholder":
+            problems.append(f"quote cites turn {q.turn_id}, which is not the stakeholder's")
+        elif q.text not in t.text:
+            problems.append(f"quote {q.text[:40]!r} does not occur verbatim in turn {q.turn_id}")
+    if proposal.level is not None and proposal.level >= 1:
+        own = [c for c in proposal.indicators if c.id in known and known[c.id][0] == proposal.level]
+        if not own:
+            problems.append(f"a level-{proposal.level} proposal must cite at least one level-{proposal.level} indicator")
+    return problems

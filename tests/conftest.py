@@ -1,0 +1,94 @@
+"""Test isolation: no network beyond loopback, a fresh HOME and data directory per test."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+os.environ["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.pop("SMM_LLM", None)
+os.environ.pop("SMM_CHROMA_URL", None)
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+_real_getaddrinfo = socket.getaddrinfo
+
+
+class NetworkBlocked(RuntimeError):
+    """A test tried to reach a host that is not on this machine."""
+
+
+def _is_local(host: Any) -> bool:
+    if not isinstance(host, str):
+        return False
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _check(address: Any) -> None:
+    if isinstance(address, str | bytes):  # AF_UNIX path
+        return
+    if isinstance(address, tuple) and _is_local(address[0]):
+        return
+    raise NetworkBlocked(f"tests may not reach the network: connect to {address!r} refused")
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> None:
+    _check(address)
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
+    _check(address)
+    return _real_connect_ex(self, address)
+
+
+def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    if host is not None and not _is_local(host if isinstance(host, str) else host.decode()):
+        raise NetworkBlocked(f"tests may not resolve {host!r}")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+socket.getaddrinfo = _guarded_getaddrinfo
+
+
+@pytest.fixture(scope="session")
+def session_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A HOME that no test run shares with the user's."""
+    return tmp_path_factory.mktemp("home")
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, session_home: Path) -> Iterator[Path]:
+    """Point HOME and SMM_DATA_DIR at temporary folders; clear model settings."""
+    data = tmp_path / "smm-data"
+    monkeypatch.setenv("HOME", str(session_home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(session_home / ".local" / "share"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(session_home / ".cache"))
+    monkeypatch.setenv("SMM_DATA_DIR", str(data))
+    for var in ("SMM_LLM", "SMM_LLM_BASE_URL", "SMM_CHROMA_URL", "SMM_EMBEDDINGS", "SMM_CATALOG"):
+        monkeypatch.delenv(var, raising=False)
+    yield data
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Any:
+    """The shipped catalog, loaded once."""
+    from assistant.catalog import load_catalog
+
+    return load_catalog()
