@@ -11,6 +11,7 @@ import typer
 from assistant import __version__
 from assistant.commands import catalog as catalog_cmds
 from assistant.commands import index as index_cmds
+from assistant.commands import report as report_cmds
 from assistant.errors import InputError
 
 app = typer.Typer(
@@ -39,6 +40,7 @@ def _root(
 
 catalog_cmds.register(app)
 index_cmds.register(app)
+report_cmds.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

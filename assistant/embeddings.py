@@ -70,7 +70,7 @@ class MiniLMEmbeddings(Embeddings):
         tokenizer_path: Path | None = None,
         *,
         batch_size: int = 32,
-        max_tokens: int = 256,
+        max_tokens: int = 128,
         threads: int | None = None,
         model_sha256: str = MODEL_SHA256,
         tokenizer_sha256: str = TOKENIZER_SHA256,

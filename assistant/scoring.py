@@ -255,9 +255,9 @@ def _mean(values: Sequence[int]) -> float | None:
 def rollup_min(items: Sequence[PracticeScore]) -> Aggregate:
     """Weakest link: the lowest confirmed current level.
 
-    Rule: ``current`` (the headline) is the lowest confirmed current level among the applicable
-    practices of the group; ``target`` is the lowest target level among the practices that have both a
-    target and a confirmed rating; ``gap`` is the largest single-practice gap (target minus current),
+    Rule: current (the headline) is the lowest confirmed current level among the applicable
+    practices of the group; target is the lowest target level among the practices that have both a
+    target and a confirmed rating; gap is the largest single-practice gap (target minus current),
     i.e. how far the worst practice is from its own target (negative when every practice is above
     target). Not-applicable, unrated and awaiting-review practices are excluded and counted. This is
     non-compensatory, in the spirit of C2M2: one weak practice holds the whole group down.
@@ -276,11 +276,11 @@ def rollup_min(items: Sequence[PracticeScore]) -> Aggregate:
 def rollup_mean(items: Sequence[PracticeScore]) -> Aggregate:
     """Arithmetic mean: a summary for dashboards, not an SMM formula.
 
-    Rule: ``current`` (the headline) is the arithmetic mean of the confirmed current levels of the
-    applicable practices of the group; ``target`` is the mean target level and ``gap`` the mean gap
+    Rule: current (the headline) is the arithmetic mean of the confirmed current levels of the
+    applicable practices of the group; target is the mean target level and gap the mean gap
     (target minus current), both over the practices that have a target and a confirmed rating, so a
     practice above target offsets one below. Not-applicable, unrated and awaiting-review practices are
-    excluded and counted. Scope is never averaged. A mean hides weak practices: read it with ``min``.
+    excluded and counted. Scope is never averaged. A mean hides weak practices: read it with min.
     """
     levels = _levels(items)
     compared = _compared(items)
@@ -337,8 +337,10 @@ def strategy_title(name: str) -> str:
 
 
 def strategy_rule(name: str) -> str:
-    """A strategy's full rule (its docstring, dedented)."""
-    return inspect.getdoc(strategy_function(name)) or name
+    """A strategy's full rule: its docstring with each paragraph on one line, paragraphs separated by a blank line."""
+    doc = inspect.getdoc(strategy_function(name)) or name
+    # Docstrings are wrapped for the source file; reports and terminals wrap on their own.
+    return "\n\n".join(" ".join(par.split()) for par in doc.split("\n\n"))
 
 
 # ------------------------------------------------------------------------------------------ score

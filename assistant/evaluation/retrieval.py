@@ -6,7 +6,6 @@ dense retrieval alone and fused with BM25 (reciprocal-rank fusion), so the choic
 
 from __future__ import annotations
 
-import re
 import statistics
 import tempfile
 import time
@@ -17,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.catalog import PRACTICE_ID, Catalog
 from assistant.errors import InputError
-from assistant.index import CatalogIndex, IndexDocument
+from assistant.index import DENSE_TOP, CatalogIndex
 from assistant.resources import data_path
 from assistant.settings import Settings
 from assistant.yamlio import YamlLoadError, load_yaml_file
@@ -102,40 +101,6 @@ def load_statements(path: Path | None = None) -> StatementSet:
         raise InputError(f"{path}: {exc}") from None
 
 
-_WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset("the a an and or of to in on for we our is are it that this with by be as at from have has do does not no".split())
-
-
-def _tokens(text: str) -> list[str]:
-    return [w[:6] for w in _WORD.findall(text.lower()) if w not in _STOP]
-
-
-class _Bm25:
-    def __init__(self, docs: list[IndexDocument]) -> None:
-        from rank_bm25 import BM25Okapi
-
-        self.docs = docs
-        self.bm25 = BM25Okapi([_tokens(d.text) for d in docs])
-
-    def rank_practices(self, text: str) -> list[str]:
-        scores = self.bm25.get_scores(_tokens(text))
-        order = sorted(range(len(scores)), key=lambda i: -scores[i])
-        seen: list[str] = []
-        for i in order:
-            p = self.docs[i].practice
-            if p not in seen:
-                seen.append(p)
-        return seen
-
-
-def _rrf(*rankings: list[str], k: int = 60) -> list[str]:
-    score: dict[str, float] = {}
-    for r in rankings:
-        for i, p in enumerate(r):
-            score[p] = score.get(p, 0.0) + 1.0 / (k + i + 1)
-    return sorted(score, key=lambda p: -score[p])
-
-
 def run_retrieval_benchmark(catalog: Catalog, settings: Settings, statements: StatementSet) -> RetrievalReport:
     """Build a fresh index in a temporary folder and measure retrieval on the statements."""
     with tempfile.TemporaryDirectory(prefix="smm-bench-") as tmp:
@@ -154,14 +119,14 @@ def run_retrieval_benchmark(catalog: Catalog, settings: Settings, statements: St
             latencies.append((time.perf_counter() - t0) * 1000)
             dense.append([r.practice for r in ranked])
             level_pred.append(_best_level(index, s.text, ranked[0].practice) if ranked else None)
-        try:
-            bm25: _Bm25 | None = _Bm25(index.documents)
-        except ImportError:
-            bm25 = None
-        methods = [_figures("dense", statements, dense, level_pred)]
-        if bm25 is not None:
-            hybrid = [_rrf(d, bm25.rank_practices(s.text)) for d, s in zip(dense, statements.statements, strict=True)]
-            methods.append(_figures("hybrid (dense + BM25, RRF k=60)", statements, hybrid, level_pred))
+        weight = index.lexical_weight
+        index.lexical_weight = 0.0
+        dense_only = [[r.practice for r in index.rank_practices(s.text)] for s in statements.statements]
+        index.lexical_weight = weight
+        methods = [
+            _figures(f"hybrid: dense top-{DENSE_TOP} mean + {weight} x BM25 (default)", statements, dense, level_pred),
+            _figures(f"dense only: top-{DENSE_TOP} mean", statements, dense_only, level_pred),
+        ]
         misses = [f"{s.id} [{s.practice}] {s.text}" for s, r in zip(statements.statements, dense, strict=True) if s.practice not in r[:3]]
         q = statistics.quantiles(latencies, n=20)
         return RetrievalReport(

@@ -1,0 +1,233 @@
+"""``smm score``, ``smm report``, ``smm compare`` and ``smm strategies``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from assistant.assessment import Assessment, load_assessment
+from assistant.catalog import Catalog
+from assistant.commands._common import catalog, console
+from assistant.errors import InputError
+from assistant.report import FORMATS, STATUS_LABELS, check_format, write_report
+from assistant.scoring import (
+    DEFAULT_STRATEGY,
+    STRATEGIES,
+    Aggregate,
+    PracticeChange,
+    RollUp,
+    ScoreReport,
+    compare,
+    score,
+    strategy_function,
+    strategy_rule,
+)
+
+_STRATEGY_HELP = f"Roll-up strategy: {', '.join(STRATEGIES)} (see `smm strategies`)."
+_STATUS_STYLE = {"below": "yellow", "at": "green", "above": "cyan", "awaiting_review": "magenta"}
+
+
+def _load(path: Path) -> tuple[Assessment, Catalog]:
+    cat = catalog()
+    return load_assessment(path, cat), cat
+
+
+def _num(x: float | None, share: bool = False) -> str:
+    if x is None:
+        return "—"
+    if share:
+        return f"{x:.0%}"
+    return str(int(x)) if float(x).is_integer() else f"{x:.2f}"
+
+
+def _aggregate_text(a: Aggregate, share: bool) -> str:
+    parts = [f"{a.label} {_num(a.value, share)}"]
+    if a.target is not None:
+        parts.append(f"target {_num(a.target)}")
+    if a.gap is not None:
+        parts.append(f"gap {_num(a.gap)}")
+    return ", ".join(parts)
+
+
+def _counts_text(r: RollUp) -> str:
+    c = r.counts
+    return (
+        f"{c.below} below, {c.at} at, {c.above} above, {c.not_applicable} n/a, {c.unrated} unrated, "
+        f"{c.awaiting_review} awaiting review, {c.scope_shortfalls} scope shortfall(s)"
+    )
+
+
+def _print_score(report: ScoreReport) -> None:
+    share = report.strategy == "share_at_target"
+    table = Table(
+        title=f"{escape(report.system_name)}: scored with strategy {report.strategy!r} (catalog {report.catalog_version})"
+    )
+    for col in ("ID", "Practice", "Target", "Current", "Review", "Status", "Gap", "Scope"):
+        table.add_column(col, no_wrap=col in ("ID", "Gap"))
+    by_domain = {r.id: r for r in report.domains}
+    for dom_id, roll in by_domain.items():
+        table.add_section()
+        for p in report.practices:
+            if p.domain != dom_id:
+                continue
+            style = _STATUS_STYLE.get(p.status, "dim")
+            table.add_row(
+                p.id,
+                escape(p.name),
+                "—"
+                if p.target is None
+                else escape(p.target.label()) + (f" [dim]({p.target_source})[/dim]" if p.target_source else ""),
+                "—" if p.current is None else escape(p.current.label()),
+                p.current_status or "—",
+                f"[{style}]{STATUS_LABELS[p.status]}[/{style}]",
+                "—" if p.gap is None else f"{p.gap:+d}",
+                f"{p.current.scope} → {p.target.scope}" if p.scope_shortfall and p.current and p.target else "",
+            )
+        table.add_row(
+            f"[bold]{roll.id}[/bold]",
+            f"[bold]{escape(roll.name)}[/bold]",
+            "",
+            "",
+            "",
+            f"[bold]{escape(_aggregate_text(roll.aggregate, share))}[/bold]",
+            "",
+            "",
+        )
+    console.print(table)
+    console.print(
+        f"[bold]Overall[/bold]: {escape(_aggregate_text(report.overall.aggregate, share))}; {_counts_text(report.overall)}"
+    )
+    for r in report.domains:
+        console.print(f"  {r.id} {escape(r.name)}: {_counts_text(r)}")
+    console.print(f"\n[bold]Strategy {report.strategy!r}[/bold]\n{escape(report.strategy_rule)}")
+    console.print(f"\n[bold]Caveat:[/bold] {escape(report.caveat)}")
+    if report.roadmap:
+        first = ", ".join(f"{i.practice} (gap {i.gap})" for i in report.roadmap[:5])
+        console.print(f"\n[bold]Roadmap[/bold] ({len(report.roadmap)} practice(s) below target), first: {first}")
+    for w in report.warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(w)}")
+
+
+def score_cmd(
+    assessment: Annotated[Path, typer.Argument(help="Assessment JSON file.", metavar="ASSESSMENT.json")],
+    strategy: Annotated[str, typer.Option("--strategy", "-s", help=_STRATEGY_HELP)] = DEFAULT_STRATEGY,
+) -> None:
+    """Score an assessment: gap and status per practice, domain roll-ups, and the strategy's rule."""
+    strategy_function(strategy)
+    a, cat = _load(assessment)
+    _print_score(score(a, cat, strategy))
+
+
+def _infer_format(output: Path, fmt: str | None) -> str:
+    if fmt is not None:
+        return check_format(fmt)
+    suffix = output.suffix.lower().lstrip(".")
+    guess = {"markdown": "md", "htm": "html"}.get(suffix, suffix)
+    if guess in FORMATS:
+        return guess
+    raise InputError(f"cannot tell the report format from {output.name!r}; pass --format with one of {', '.join(FORMATS)}")
+
+
+def report_cmd(
+    assessment: Annotated[Path, typer.Argument(help="Assessment JSON file.", metavar="ASSESSMENT.json")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write; Markdown also writes two chart PNGs beside it.")],
+    fmt: Annotated[
+        str | None, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}; default: from the file extension.")
+    ] = None,
+    strategy: Annotated[str, typer.Option("--strategy", "-s", help=_STRATEGY_HELP)] = DEFAULT_STRATEGY,
+) -> None:
+    """Write a report (Markdown, HTML, XLSX, CSV or JSON) of a scored assessment."""
+    kind = _infer_format(output, fmt)
+    strategy_function(strategy)
+    if output.is_dir():
+        raise InputError(f"{output}: is a directory; pass a file name such as {output / ('report.' + kind)}")
+    a, cat = _load(assessment)
+    report = score(a, cat, strategy)
+    try:
+        written = write_report(report, kind, output, a, cat)
+    except OSError as exc:
+        raise InputError(f"{output}: cannot write ({exc.strerror or exc})") from None
+    for path in written:
+        console.print(f"wrote {escape(str(path))}")
+
+
+def _move(before: object, after: object, delta: int | None) -> str:
+    if before == after:
+        return str(before)
+    return f"{before} → {after}" + (f" ({delta:+d})" if delta else "")
+
+
+def _change_row(c: PracticeChange) -> list[str]:
+    b, a = c.before, c.after
+    cur_b = "—" if b.current is None else b.current.label() + ("?" if b.current_status == "proposed" else "")
+    cur_a = "—" if a.current is None else a.current.label() + ("?" if a.current_status == "proposed" else "")
+    tgt_b = "—" if b.target is None else b.target.label()
+    tgt_a = "—" if a.target is None else a.target.label()
+    scope = ""
+    if c.current_scope_delta:
+        scope = f"current scope {c.current_scope_delta:+d}"
+    if c.target_scope_delta:
+        scope += ("; " if scope else "") + f"target scope {c.target_scope_delta:+d}"
+    return [
+        c.id,
+        escape(c.name),
+        escape(_move(cur_b, cur_a, c.current_level_delta)),
+        escape(_move(tgt_b, tgt_a, c.target_level_delta)),
+        _move(STATUS_LABELS[b.status], STATUS_LABELS[a.status], None),
+        "—" if c.gap_delta is None else f"{c.gap_delta:+d}",
+        scope,
+    ]
+
+
+def compare_cmd(
+    before: Annotated[Path, typer.Argument(help="The earlier assessment JSON.", metavar="A.json")],
+    after: Annotated[Path, typer.Argument(help="The later assessment JSON.", metavar="B.json")],
+    force: Annotated[bool, typer.Option("--force", help="Compare even when the system names differ.")] = False,
+    show_all: Annotated[bool, typer.Option("--all", help="List unchanged practices too.")] = False,
+    strategy: Annotated[str, typer.Option("--strategy", "-s", help=_STRATEGY_HELP)] = DEFAULT_STRATEGY,
+) -> None:
+    """Compare two assessments of the same system: what moved per practice, and by how much."""
+    strategy_function(strategy)
+    cat = catalog()
+    a = load_assessment(before, cat)
+    b = load_assessment(after, cat)
+    cmp = compare(a, b, cat, force=force, strategy=strategy)
+    if cmp.forced:
+        names = f"{cmp.before_system!r} and {cmp.after_system!r}"
+        console.print(f"[yellow]warning:[/yellow] comparing different systems: {escape(names)}")
+    table = Table(title=f"{escape(cmp.before_system)}: {before.name} → {after.name}")
+    for col in ("ID", "Practice", "Current", "Target", "Status", "Gap Δ", "Scope"):
+        table.add_column(col, no_wrap=col in ("ID", "Gap Δ"))
+    rows = [c for c in cmp.practices if c.changed or show_all]
+    for c in rows:
+        table.add_row(*_change_row(c))
+    if rows:
+        console.print(table)
+    share = strategy == "share_at_target"
+    for d in cmp.domains:
+        console.print(
+            f"{d.id} {escape(d.name)}: {escape(_aggregate_text(d.before, share))} → {escape(_aggregate_text(d.after, share))}"
+        )
+    console.print(
+        f"{cmp.changed} practice(s) changed; current level raised for {cmp.raised}, lowered for {cmp.lowered} "
+        "(confirmed ratings; ? marks a proposed rating)."
+    )
+
+
+def strategies_cmd() -> None:
+    """List the roll-up strategies and the rule each applies."""
+    for name in STRATEGIES:
+        marker = " (default)" if name == DEFAULT_STRATEGY else ""
+        console.print(f"[bold]{name}[/bold]{marker}\n{escape(strategy_rule(name))}\n")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the scoring and reporting commands to the root app."""
+    app.command("score")(score_cmd)
+    app.command("report")(report_cmd)
+    app.command("compare")(compare_cmd)
+    app.command("strategies")(strategies_cmd)
