@@ -47,7 +47,9 @@ class Proposal(BaseModel):
     practice: str
     """Practice ID."""
     level: Annotated[int, Field(ge=0, le=4)] | None
-    """Proposed comprehensiveness level; ``None`` means insufficient evidence."""
+    """Proposed comprehensiveness level; ``None`` means not applicable or insufficient evidence."""
+    not_applicable: bool = False
+    """The engine suggests the practice does not apply (the stakeholder said so)."""
     scope: ScopeId = "general"
     """Proposed scope."""
     confidence: float = Field(ge=0.0, le=1.0)
@@ -80,10 +82,12 @@ class Proposal(BaseModel):
     @property
     def insufficient(self) -> bool:
         """True when the engine could not settle a level."""
-        return self.level is None
+        return self.level is None and not self.not_applicable
 
     def as_rating(self) -> Rating:
         """The proposed value as a rating (only for a proposal with a level)."""
+        if self.not_applicable:
+            return Rating(not_applicable=True, reason=self.quotes[0].text if self.quotes else self.rationale)
         if self.level is None:
             raise ValueError("an insufficient-evidence proposal has no rating")
         return Rating(level=self.level, scope=self.scope)

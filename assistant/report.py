@@ -318,13 +318,13 @@ def chart_heat_table(report: ScoreReport, catalog: Catalog) -> bytes:
     for d in catalog.model.domains:
         rows.append((d.name, None))
         rows += [(f"{p.id} {p.name}", p) for p in report.practices if p.domain == d.id]
-    fig = Figure(figsize=(9, 0.3 * len(rows) + 1.3))
+    fig = Figure(figsize=(10, 0.3 * len(rows) + 1.3))
     ax = fig.add_subplot(1, 1, 1)
     for i, (label, p) in enumerate(rows):
         if p is None:
             ax.text(-0.1, i + 0.5, label, ha="right", va="center", fontsize=9, fontweight="bold")
             continue
-        ax.text(-0.1, i + 0.5, label if len(label) <= 48 else label[:46] + "…", ha="right", va="center", fontsize=8)
+        ax.text(-0.1, i + 0.5, label if len(label) <= 56 else label[:54] + "…", ha="right", va="center", fontsize=8)
         if p.status == "not_applicable":
             ax.add_patch(Rectangle((0, i), 5, 1, facecolor=_COLOURS["na"], edgecolor="#ffffff"))
             ax.text(2.5, i + 0.5, "not applicable", ha="center", va="center", fontsize=8, color="#555555")
@@ -371,7 +371,7 @@ def chart_heat_table(report: ScoreReport, catalog: Catalog) -> bytes:
         spine.set_visible(False)
     ax.tick_params(length=0)
     ax.set_title("Levels per practice: T = target, C = current (C? = proposed, not counted)", fontsize=10, pad=22)
-    fig.subplots_adjust(left=0.42, right=0.9, top=1 - 0.75 / (0.3 * len(rows) + 1.3), bottom=0.02)
+    fig.subplots_adjust(left=0.42, right=0.87, top=1 - 0.75 / (0.3 * len(rows) + 1.3), bottom=0.02)
     return _png(fig)
 
 
@@ -423,7 +423,7 @@ def render_markdown(report: ScoreReport, assessment: Assessment, catalog: Catalo
             ["Roll-up strategy", f"{report.strategy}: {strategy_title(report.strategy)}"],
         ],
     )
-    L += ["", f"> **Higher is not always better.** {report.caveat}", ""]
+    L += ["", f"> **SMM caveat:** {report.caveat}", ""]
     if m.system_description:
         L += ["## System", "", m.system_description, ""]
     if report.warnings:
@@ -599,7 +599,7 @@ def render_html(report: ScoreReport, assessment: Assessment, catalog: Catalog) -
             ],
         )
     )
-    H.append(f'<p class="caveat"><strong>Higher is not always better.</strong> {_e(report.caveat)}</p>')
+    H.append(f'<p class="caveat"><strong>SMM caveat:</strong> {_e(report.caveat)}</p>')
     if m.system_description:
         H += ["<h2>System</h2>", f"<p>{_e(m.system_description)}</p>"]
     if report.warnings:
@@ -740,6 +740,8 @@ def _safe_cell(value: object) -> object:
     # Spreadsheet programs run text that starts with = + - @ as a formula; quoted answers must stay text.
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return value
 
 

@@ -76,7 +76,9 @@ class SessionStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         with self._tx() as db:
-            db.executescript(SCHEMA)
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> SessionStore:

@@ -84,7 +84,7 @@ def _print_score(report: ScoreReport) -> None:
                 "—" if p.current is None else escape(p.current.label()),
                 p.current_status or "—",
                 f"[{style}]{STATUS_LABELS[p.status]}[/{style}]",
-                "—" if p.gap is None else f"{p.gap:+d}",
+                "—" if p.gap is None else (f"{p.gap:+d}" if p.gap else "0"),
                 f"{p.current.scope} → {p.target.scope}" if p.scope_shortfall and p.current and p.target else "",
             )
         table.add_row(

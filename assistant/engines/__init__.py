@@ -1,0 +1,1 @@
+"""Interview engines: ``guided`` (deterministic, default) and ``llm`` (a chat model), behind one interface."""

