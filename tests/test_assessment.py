@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from assistant import assessment as assessment_mod
 from assistant.assessment import (
     Assessment,
     AssessmentFileError,
@@ -88,7 +87,10 @@ def _json_case(mutate: Callable[[dict[str, Any]], None]) -> Callable[[Path], Non
 
 
 def _bytes_case(data: bytes) -> Callable[[Path], None]:
-    return lambda path: path.write_bytes(data)
+    def write(path: Path) -> None:
+        path.write_bytes(data)
+
+    return write
 
 
 def _oversized(path: Path) -> None:
@@ -100,11 +102,23 @@ def _oversized(path: Path) -> None:
 BAD_FILES: list[tuple[str, Callable[[Path], None], list[str]]] = [
     ("not-json", _bytes_case(b'{"schema_version": "1.0.0", "metadata": '), ["not valid JSON", "line 1"]),
     ("not-an-object", _bytes_case(b"[1, 2, 3]"), ["an assessment is a JSON object, found list"]),
-    ("wrong-type", _json_case(_set(("current", "G1.1", "value", "level"), "three")), ["field current.G1.1.value.level", "integer"]),
+    (
+        "wrong-type",
+        _json_case(_set(("current", "G1.1", "value", "level"), "three")),
+        ["field current.G1.1.value.level", "integer"],
+    ),
     ("wrong-type-list", _json_case(_set(("metadata", "assessors"), "Jana")), ["field metadata.assessors", "list"]),
     ("unknown-practice", _json_case(_rename_current("G1.1", "G1.3")), ["field current.G1.3", "pattern"]),
-    ("unknown-profile", _json_case(_set(("targets", "profile"), "brewery")), ["field targets.profile", "unknown profile 'brewery'"]),
-    ("level-out-of-range", _json_case(_set(("current", "G1.1", "value", "level"), 5)), ["field current.G1.1.value.level", "less than or equal to 4"]),
+    (
+        "unknown-profile",
+        _json_case(_set(("targets", "profile"), "brewery")),
+        ["field targets.profile", "unknown profile 'brewery'"],
+    ),
+    (
+        "level-out-of-range",
+        _json_case(_set(("current", "G1.1", "value", "level"), 5)),
+        ["field current.G1.1.value.level", "less than or equal to 4"],
+    ),
     (
         "na-without-reason",
         _json_case(_set(("current", "G1.1", "value"), {"not_applicable": True})),
@@ -121,7 +135,9 @@ BAD_FILES: list[tuple[str, Callable[[Path], None], list[str]]] = [
 
 
 @pytest.mark.parametrize(("case", "write", "expected"), BAD_FILES, ids=[c[0] for c in BAD_FILES])
-def test_bad_file_gives_a_clear_message(case: str, write: Callable[[Path], None], expected: list[str], tmp_path: Path, catalog: Any) -> None:
+def test_bad_file_gives_a_clear_message(
+    case: str, write: Callable[[Path], None], expected: list[str], tmp_path: Path, catalog: Any
+) -> None:
     path = tmp_path / f"{case}.json"
     write(path)
     with pytest.raises(AssessmentFileError) as info:
@@ -137,7 +153,12 @@ def test_bad_file_gives_a_clear_message(case: str, write: Callable[[Path], None]
 @pytest.mark.parametrize(("case", "write", "expected"), BAD_FILES, ids=[c[0] for c in BAD_FILES])
 @pytest.mark.parametrize("command", ["score", "report"])
 def test_bad_file_via_cli_exits_2_without_traceback_or_output(
-    case: str, write: Callable[[Path], None], expected: list[str], command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    case: str,
+    write: Callable[[Path], None],
+    expected: list[str],
+    command: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = tmp_path / f"{case}.json"
     write(path)
@@ -174,7 +195,9 @@ def test_save_leaves_no_temp_files(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("fail_in", ["fsync", "replace", "write"])
-def test_failed_save_keeps_the_old_file_whole_and_leaves_no_temp_file(fail_in: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_save_keeps_the_old_file_whole_and_leaves_no_temp_file(
+    fail_in: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "a.json"
     a = load_assessment(EXAMPLES / "bottling-line.json")
     save_assessment(a, target)
@@ -185,9 +208,9 @@ def test_failed_save_keeps_the_old_file_whole_and_leaves_no_temp_file(fail_in: s
         raise OSError(28, "No space left on device")
 
     if fail_in == "fsync":
-        monkeypatch.setattr(assessment_mod.os, "fsync", boom)
+        monkeypatch.setattr(os, "fsync", boom)
     elif fail_in == "replace":
-        monkeypatch.setattr(assessment_mod.os, "replace", boom)
+        monkeypatch.setattr(os, "replace", boom)
     else:
         real_fdopen = os.fdopen
 
@@ -211,7 +234,7 @@ def test_failed_save_keeps_the_old_file_whole_and_leaves_no_temp_file(fail_in: s
             def fileno(self) -> int:
                 return self._f.fileno()
 
-        monkeypatch.setattr(assessment_mod.os, "fdopen", HalfWriter)
+        monkeypatch.setattr(os, "fdopen", HalfWriter)
     with pytest.raises(OSError, match="No space left"):
         save_assessment(a, target)
     monkeypatch.undo()
@@ -226,7 +249,7 @@ def test_save_to_a_new_file_that_fails_leaves_nothing(tmp_path: Path, monkeypatc
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(assessment_mod.os, "fsync", boom)
+    monkeypatch.setattr(os, "fsync", boom)
     with pytest.raises(OSError):
         save_assessment(a, tmp_path / "new.json")
     monkeypatch.undo()

@@ -69,7 +69,7 @@ def current_rating(spec: Spec) -> CurrentRating:
         reviewer="tester",
         decided_at=WHEN,
     )
-    return CurrentRating(value=value, status=status, provenance=prov)  # type: ignore[arg-type]
+    return CurrentRating(value=value, status=status, provenance=prov)
 
 
 def make(
@@ -90,7 +90,7 @@ def make(
             profile=profile,
             practices={k: ts(v) for k, v in (practices or {}).items()},
             subdomains={k: ts(v) for k, v in (subdomains or {}).items()},
-            domains={k: ts(v) for k, v in (domains or {}).items()},  # type: ignore[misc]
+            domains={k: ts(v) for k, v in (domains or {}).items()},
         ),
         current={k: current_rating(v) for k, v in (current or {}).items()},
     )
@@ -136,7 +136,16 @@ def test_practice_statuses_and_gaps_by_hand() -> None:
 
 def test_counts_by_hand() -> None:
     c = score(hand_case(), CAT).overall.counts
-    assert (c.practices, c.below, c.at, c.above, c.not_applicable, c.unrated, c.awaiting_review, c.no_target) == (18, 2, 2, 1, 1, 9, 1, 2)
+    assert (c.practices, c.below, c.at, c.above, c.not_applicable, c.unrated, c.awaiting_review, c.no_target) == (
+        18,
+        2,
+        2,
+        1,
+        1,
+        9,
+        1,
+        2,
+    )
     assert c.scope_shortfalls == 2
 
 
@@ -267,7 +276,12 @@ def test_inheritance_practice_over_subdomain_over_domain_over_profile() -> None:
         {"profile": "bottling-line"},
         {"profile": "bottling-line", "domains": {"G": (1, "general")}},
         {"profile": "bottling-line", "domains": {"G": (1, "general")}, "subdomains": {"G1": (2, "industry")}},
-        {"profile": "bottling-line", "domains": {"G": (1, "general")}, "subdomains": {"G1": (2, "industry")}, "practices": {"G1.1": (4, "system")}},
+        {
+            "profile": "bottling-line",
+            "domains": {"G": (1, "general")},
+            "subdomains": {"G1": (2, "industry")},
+            "practices": {"G1.1": (4, "system")},
+        },
     ]
     expected = [("profile", prof["G1.1"].level), ("domain", 1), ("subdomain", 2), ("practice", 4)]
     for kw, (source, level) in zip(layers, expected, strict=True):
@@ -314,7 +328,7 @@ def test_compare_reports_what_moved_and_by_how_much() -> None:
 
 def test_compare_refuses_different_systems_unless_forced() -> None:
     a, b = make(system="Line 4"), make(system="Line 5")
-    with pytest.raises(InputError, match="different systems.*--force"):
+    with pytest.raises(InputError, match=r"different systems.*--force"):
         compare(a, b, CAT)
     assert compare(a, b, CAT, force=True).forced
 
@@ -339,13 +353,17 @@ current_spec = st.one_of(
 def assessments(draw: st.DrawFn) -> Assessment:
     current = draw(st.dictionaries(st.sampled_from(PIDS), current_spec, max_size=18))
     practices = draw(st.dictionaries(st.sampled_from(PIDS), rating_spec, max_size=18))
-    subdomains = draw(st.dictionaries(st.sampled_from(["G1", "G2", "G3", "E1", "E2", "E3", "H1", "H2", "H3"]), rating_spec, max_size=4))
+    subdomains = draw(
+        st.dictionaries(st.sampled_from(["G1", "G2", "G3", "E1", "E2", "E3", "H1", "H2", "H3"]), rating_spec, max_size=4)
+    )
     domains = draw(st.dictionaries(st.sampled_from(["G", "E", "H"]), rating_spec, max_size=2))
     profile = draw(st.sampled_from([None, *sorted(CAT.profiles)]))
     return make(current=current, practices=practices, subdomains=subdomains, domains=domains, profile=profile)
 
 
-PROPS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+PROPS = settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 
 @PROPS
@@ -386,7 +404,17 @@ def test_status_consistency(a: Assessment) -> None:
     for group in [*r.domains, *r.subdomains, r.overall]:
         c = group.counts
         assert c.below + c.at + c.above + c.not_applicable + c.unrated + c.awaiting_review + c.no_target == c.practices
-    for field in ("practices", "below", "at", "above", "not_applicable", "unrated", "awaiting_review", "no_target", "scope_shortfalls"):
+    for field in (
+        "practices",
+        "below",
+        "at",
+        "above",
+        "not_applicable",
+        "unrated",
+        "awaiting_review",
+        "no_target",
+        "scope_shortfalls",
+    ):
         assert sum(getattr(d.counts, field) for d in r.domains) == getattr(r.overall.counts, field)
         assert sum(getattr(s.counts, field) for s in r.subdomains) == getattr(r.overall.counts, field)
     assert [i.practice for i in r.roadmap] == sorted(
@@ -407,17 +435,22 @@ def test_rollup_bounds(a: Assessment) -> None:
 
     for gid in groups:
         members = [p for p in by["min"].practices if gid == "overall" or p.domain == gid or p.subdomain == gid]
-        levels = [p.current.level for p in members if p.status in ("below", "at", "above", "no_target")]  # type: ignore[union-attr]
+        levels = [
+            p.current.level
+            for p in members
+            if p.status in ("below", "at", "above", "no_target") and p.current and p.current.level is not None
+        ]
         gaps = [p.gap for p in members if p.gap is not None]
         mn, me, sh = pick("min", gid).aggregate, pick("mean", gid).aggregate, pick("share_at_target", gid).aggregate
         if levels:
             assert mn.current == min(levels)
-            assert mn.current <= me.current <= max(levels)  # type: ignore[operator]
+            assert mn.current is not None and me.current is not None
+            assert mn.current <= me.current <= max(levels)
         else:
             assert mn.current is None and me.current is None
         if gaps:
             assert mn.gap == max(gaps)
-            assert min(gaps) <= me.gap <= max(gaps)  # type: ignore[operator]
+            assert me.gap is not None and min(gaps) <= me.gap <= max(gaps)
             assert sh.value is not None and 0.0 <= sh.value <= 1.0
             assert sh.value == round(sum(1 for g in gaps if g <= 0) / len(gaps), 4)
         else:

@@ -6,14 +6,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from assistant.assessment import Assessment, load_assessment
+from assistant.assessment import Assessment, Rating, load_assessment
 from assistant.catalog import Catalog
 from assistant.commands._common import catalog, console
 from assistant.errors import InputError
-from assistant.report import FORMATS, STATUS_LABELS, check_format, write_report
+from assistant.report import FORMATS, check_format, write_report
 from assistant.scoring import (
     DEFAULT_STRATEGY,
     STRATEGIES,
@@ -61,45 +62,66 @@ def _counts_text(r: RollUp) -> str:
     )
 
 
+_SHORT_SCOPE = {"general": "gen", "industry": "ind", "system": "sys"}
+_SHORT_STATUS = {
+    "below": "below",
+    "at": "at",
+    "above": "above!",
+    "not_applicable": "n/a",
+    "unrated": "unrated",
+    "awaiting_review": "review",
+    "no_target": "no target",
+}
+
+
+def _short(r: Rating | None) -> str:
+    if r is None:
+        return "—"
+    return "n/a" if r.not_applicable else f"{r.level} {_SHORT_SCOPE.get(r.scope or '', r.scope)}"
+
+
 def _print_score(report: ScoreReport) -> None:
     share = report.strategy == "share_at_target"
+    # Short cells keep the table readable in an 80-column terminal; the reports carry the long forms.
     table = Table(
-        title=f"{escape(report.system_name)}: scored with strategy {report.strategy!r} (catalog {report.catalog_version})"
+        title=f"{escape(report.system_name)}\nstrategy {report.strategy!r}, catalog {report.catalog_version}",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
     )
-    for col in ("ID", "Practice", "Target", "Current", "Review", "Status", "Gap", "Scope"):
-        table.add_column(col, no_wrap=col in ("ID", "Gap"))
-    by_domain = {r.id: r for r in report.domains}
-    for dom_id, roll in by_domain.items():
+    table.add_column("ID", no_wrap=True)
+    table.add_column("Practice", ratio=1)
+    for col in ("Target", "Current", "Status", "Gap", "Scope"):
+        table.add_column(col, no_wrap=True)
+    for roll in report.domains:
         table.add_section()
+        table.add_row(
+            f"[bold]{roll.id}[/bold]", f"[bold]{escape(roll.name)}: {escape(_aggregate_text(roll.aggregate, share))}[/bold]"
+        )
         for p in report.practices:
-            if p.domain != dom_id:
+            if p.domain != roll.id:
                 continue
             style = _STATUS_STYLE.get(p.status, "dim")
+            target = _short(p.target) + ("*" if p.target_source not in (None, "profile") else "")
+            current = _short(p.current) + ("?" if p.current_status == "proposed" else "")
+            shortfall = ""
+            if p.scope_shortfall and p.current and p.target:
+                shortfall = f"{_SHORT_SCOPE[p.current.scope or 'general']}→{_SHORT_SCOPE[p.target.scope or 'general']}"
             table.add_row(
                 p.id,
                 escape(p.name),
-                "—"
-                if p.target is None
-                else escape(p.target.label()) + (f" [dim]({p.target_source})[/dim]" if p.target_source else ""),
-                "—" if p.current is None else escape(p.current.label()),
-                p.current_status or "—",
-                f"[{style}]{STATUS_LABELS[p.status]}[/{style}]",
+                target,
+                current,
+                f"[{style}]{_SHORT_STATUS[p.status]}[/{style}]",
                 "—" if p.gap is None else (f"{p.gap:+d}" if p.gap else "0"),
-                f"{p.current.scope} → {p.target.scope}" if p.scope_shortfall and p.current and p.target else "",
+                shortfall,
             )
-        table.add_row(
-            f"[bold]{roll.id}[/bold]",
-            f"[bold]{escape(roll.name)}[/bold]",
-            "",
-            "",
-            "",
-            f"[bold]{escape(_aggregate_text(roll.aggregate, share))}[/bold]",
-            "",
-            "",
-        )
     console.print(table)
     console.print(
-        f"[bold]Overall[/bold]: {escape(_aggregate_text(report.overall.aggregate, share))}; {_counts_text(report.overall)}"
+        "[dim]* target set in the assessment (else from the profile); ? proposed, not counted; "
+        "above! = above target, possible over-investment; Scope = scope shortfall[/dim]"
+    )
+    console.print(
+        f"\n[bold]Overall[/bold]: {escape(_aggregate_text(report.overall.aggregate, share))}; {_counts_text(report.overall)}"
     )
     for r in report.domains:
         console.print(f"  {r.id} {escape(r.name)}: {_counts_text(r)}")
@@ -163,23 +185,15 @@ def _move(before: object, after: object, delta: int | None) -> str:
 
 def _change_row(c: PracticeChange) -> list[str]:
     b, a = c.before, c.after
-    cur_b = "—" if b.current is None else b.current.label() + ("?" if b.current_status == "proposed" else "")
-    cur_a = "—" if a.current is None else a.current.label() + ("?" if a.current_status == "proposed" else "")
-    tgt_b = "—" if b.target is None else b.target.label()
-    tgt_a = "—" if a.target is None else a.target.label()
-    scope = ""
-    if c.current_scope_delta:
-        scope = f"current scope {c.current_scope_delta:+d}"
-    if c.target_scope_delta:
-        scope += ("; " if scope else "") + f"target scope {c.target_scope_delta:+d}"
+    cur_b = _short(b.current) + ("?" if b.current_status == "proposed" else "")
+    cur_a = _short(a.current) + ("?" if a.current_status == "proposed" else "")
     return [
         c.id,
         escape(c.name),
         escape(_move(cur_b, cur_a, c.current_level_delta)),
-        escape(_move(tgt_b, tgt_a, c.target_level_delta)),
-        _move(STATUS_LABELS[b.status], STATUS_LABELS[a.status], None),
-        "—" if c.gap_delta is None else f"{c.gap_delta:+d}",
-        scope,
+        escape(_move(_short(b.target), _short(a.target), c.target_level_delta)),
+        _move(_SHORT_STATUS[b.status], _SHORT_STATUS[a.status], None),
+        "—" if c.gap_delta is None else (f"{c.gap_delta:+d}" if c.gap_delta else "0"),
     ]
 
 
@@ -199,9 +213,12 @@ def compare_cmd(
     if cmp.forced:
         names = f"{cmp.before_system!r} and {cmp.after_system!r}"
         console.print(f"[yellow]warning:[/yellow] comparing different systems: {escape(names)}")
-    table = Table(title=f"{escape(cmp.before_system)}: {before.name} → {after.name}")
-    for col in ("ID", "Practice", "Current", "Target", "Status", "Gap Δ", "Scope"):
-        table.add_column(col, no_wrap=col in ("ID", "Gap Δ"))
+    table = Table(title=f"{escape(cmp.before_system)}\n{escape(before.name)} → {escape(after.name)}", box=box.SIMPLE_HEAD)
+    table.add_column("ID", no_wrap=True)
+    table.add_column("Practice", ratio=1, min_width=14)
+    # Scope moves show in the Current and Target cells (e.g. "1 gen → 1 ind").
+    for col in ("Current", "Target", "Status", "Gap Δ"):
+        table.add_column(col, no_wrap=col == "Gap Δ")
     rows = [c for c in cmp.practices if c.changed or show_all]
     for c in rows:
         table.add_row(*_change_row(c))
@@ -209,9 +226,9 @@ def compare_cmd(
         console.print(table)
     share = strategy == "share_at_target"
     for d in cmp.domains:
-        console.print(
-            f"{d.id} {escape(d.name)}: {escape(_aggregate_text(d.before, share))} → {escape(_aggregate_text(d.after, share))}"
-        )
+        before_text, after_text = _aggregate_text(d.before, share), _aggregate_text(d.after, share)
+        moved = f"{before_text} → {after_text}" if before_text != after_text else f"{before_text} (unchanged)"
+        console.print(f"{d.id} {escape(d.name)}: {escape(moved)}")
     console.print(
         f"{cmp.changed} practice(s) changed; current level raised for {cmp.raised}, lowered for {cmp.lowered} "
         "(confirmed ratings; ? marks a proposed rating)."

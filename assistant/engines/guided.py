@@ -128,6 +128,13 @@ RAISE = {
         r"kpis?",
         r"metrics?",
         r"measured against",
+        r"against (?:the |our |agreed |set |defined )?targets?",
+        r"(?:time|hours|days) (?:to|from) (?:detect|patch|fix|respond|contain|restore|recover|assess|report|close)",
+        r"mean time",
+        r"auditors? (?:check|checks|checked|review|reviews|verify|verifies|verified|confirm|confirms)",
+        r"audits? us",
+        r"audited (?:every|each|by|annually|yearly|once)",
+        r"automatic(?:ally)? (?:exchange|exchanges|share|shares|shared|sharing|feeds?)",
         r"target (?:times?|values?|of \d)",
         r"(?:targets|objectives) (?:for|set by|agreed)",
         r"trend(?:s| analysis)?",
@@ -144,21 +151,19 @@ RAISE = {
         r"dashboards? with (?:targets|kpis|metrics)",
     ),
     3: _rx(
-        r"written(?: down)?",
-        r"documented",
+        r"written (?:procedures?|polic(?:y|ies)|process(?:es)?|plans?|rules|standards?|checklists?|instructions|method|programme|program|requirements|criteria|playbooks?)",
+        r"(?:procedure|policy|process|plan|method) (?:is |are )?(?:written|documented|approved)",
+        r"documented (?:procedures?|process(?:es)?|in|and)",
+        r"(?:formal|defined|standard|approved) (?:procedures?|process(?:es)?|method)",
         r"procedures?",
         r"polic(?:y|ies)",
-        r"standard(?:ised|ized)?",
+        r"standardi[sz]ed",
+        r"(?:follow|follows|following|based on|according to|aligned with|against) (?:the |a |an )?(?:iso|iec|nist|etsi|owasp|standard)",
         r"iso ?\d{4,5}",
         r"iec ?\d{4,5}",
-        r"nist",
-        r"every (?:device|release|product|site|line|camera|car|vehicle|supplier|vendor|change|update|patch|time|new|single|one|plant|"
-        r"customer|meter|sensor|machine|controller|component|project|incident|model|unit|year|quarter|month|week|shift|account|user|"
-        r"employee|engineer|technician|door|cabinet|contract|provider|service)",
-        r"all (?:our|the|of our|devices|products|sites|lines|suppliers|vendors|changes|updates|releases|models|units|users|accounts|"
-        r"employees|data|traffic|connections|components|contracts|providers|cameras|meters|sensors|machines|plants|vehicles|cars)",
-        r"always",
-        r"each (?:release|device|product|site|supplier|change|update|year|quarter|month|new|time|one|model|unit|incident)",
+        r"every (?:release|change|update|patch|time|new|single|project|incident|year|quarter|month|week|shift|supplier|vendor|provider|contract)",
+        r"all (?:changes|updates|releases|suppliers|vendors|providers|contracts|incidents|new)",
+        r"each (?:release|change|update|year|quarter|month|new|time|incident|supplier)",
         r"checklists?",
         r"same way",
         r"consistent(?:ly)?",
@@ -172,11 +177,9 @@ RAISE = {
         r"monthly",
         r"trained",
         r"training",
-        r"approved",
-        r"registers?",
-        r"(?:tool|software|system) (?:that|which) (?:tracks|checks|scans|lists|records)",
+        r"tool (?:that|which) (?:tracks|checks|scans|lists|records)",
         r"drills?",
-        r"exercises?",
+        r"tabletop",
         r"tested (?:restore|recovery|plan)",
     ),
     2: _rx(
@@ -296,6 +299,9 @@ SYSTEM = _rx(
     r"(?:this|that) (?:particular|specific) (?:line|system|device|gateway|plant|product|model)",
     r"per (?:device|line|zone|model|ecu|site) (?:type|class)?",
 )
+
+
+NO_CUE_RELEVANCE = 0.5
 
 
 def _matches(pattern: re.Pattern[str], text: str) -> list[str]:
@@ -424,17 +430,16 @@ class GuidedEngine:
         elif raised is not None:
             level = raised
         elif asked is not None and asked >= 1:
-            # A descriptive answer to a level-n question without cues: trust retrieval, but not above the question.
-            level = min(asked, sim_level or asked)
+            # A descriptive answer without formality cues shows something is done, not that it is consistent
+            # or formal: credit it up to level 2 at most, and never above the question or the matched indicator.
+            level = min(asked, sim_level or asked, 2) if relevance >= NO_CUE_RELEVANCE else 1
         else:
             level = min(sim_level or 1, 2)
         supported = max(1, min(level, cap))
         polarity = "partly" if caps or (asked is not None and supported < asked) else "yes"
-        refutes = None
-        if caps and cap < 4:
-            refutes = cap + 1
-        elif asked is not None and supported < asked and polarity == "partly":
-            refutes = asked
+        # Only a stated limitation ("only when", "sometimes", "not written") rules the next level out; an
+        # answer that merely lacks formality cues leaves it open for the next question.
+        refutes = cap + 1 if caps and cap < 4 else None
         return done(polarity, supports=supported, refutes=refutes)
 
     def interpret(self, request: InterpretRequest) -> list[Reading]:
