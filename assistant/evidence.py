@@ -44,6 +44,8 @@ class Reading(BaseModel):
     """Similarity of the statement to the practice's catalog text."""
     cues: list[str] = Field(default_factory=list)
     """Words that set the reading (for explanations)."""
+    strength: int = 1
+    """Distinct formality cues behind the supported level (level 4 needs two across the evidence)."""
 
 
 class Estimate(BaseModel):
@@ -76,6 +78,10 @@ class Estimate(BaseModel):
 def estimate(readings: list[Reading]) -> Estimate:
     """Combine readings cumulatively: support raises the floor, refutation lowers the ceiling."""
     supported = [r.supports for r in readings if r.supports is not None and r.supports >= 1]
+    # Formalized means several things at once (formal process, metrics, independent assurance,
+    # improvement): one cue in one statement is not enough for level 4.
+    if 4 in supported and sum(r.strength for r in readings if r.supports == 4) < 2:
+        supported = [3 if s == 4 else s for s in supported]
     refuted = [r.refutes for r in readings if r.refutes is not None]
     lower = max(supported, default=0)
     upper = min(refuted, default=5) - 1 if refuted else 4

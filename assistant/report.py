@@ -350,7 +350,7 @@ def chart_heat_table(report: ScoreReport, catalog: Catalog) -> bytes:
         if cur is not None:
             marks.setdefault(cur, []).append("C" if confirmed else "C?")
         for lvl, ms in marks.items():
-            colour = _COLOURS.get(p.status, "#333333") if "T" in ms else "#333333"
+            colour = _COLOURS[p.status] if p.status in ("below", "at", "above") else "#555555"
             ax.add_patch(
                 Rectangle((lvl + 0.04, i + 0.08), 0.92, 0.84, fill=False, edgecolor=colour, linewidth=1.8 if "T" in ms else 0)
             )
@@ -360,7 +360,8 @@ def chart_heat_table(report: ScoreReport, catalog: Catalog) -> bytes:
         elif p.status == "awaiting_review":
             ax.text(5.1, i + 0.5, "awaiting review", ha="left", va="center", fontsize=7, color="#555555")
         elif p.gap is not None:
-            ax.text(5.1, i + 0.5, f"gap {_gap(p.gap)}", ha="left", va="center", fontsize=7, color="#333333")
+            note = f"gap {_gap(p.gap)}" + (", scope shortfall" if p.scope_shortfall else "")
+            ax.text(5.1, i + 0.5, note, ha="left", va="center", fontsize=7, color="#333333")
     ax.set_xlim(0, 5)
     ax.set_ylim(len(rows), 0)
     ax.set_xticks([n + 0.5 for n in range(5)])
@@ -371,7 +372,7 @@ def chart_heat_table(report: ScoreReport, catalog: Catalog) -> bytes:
         spine.set_visible(False)
     ax.tick_params(length=0)
     ax.set_title("Levels per practice: T = target, C = current (C? = proposed, not counted)", fontsize=10, pad=22)
-    fig.subplots_adjust(left=0.42, right=0.87, top=1 - 0.75 / (0.3 * len(rows) + 1.3), bottom=0.02)
+    fig.subplots_adjust(left=0.40, right=0.84, top=1 - 0.75 / (0.3 * len(rows) + 1.3), bottom=0.02)
     return _png(fig)
 
 

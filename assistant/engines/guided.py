@@ -53,7 +53,7 @@ NOT_APPLICABLE = _rx(
 UNKNOWN = _rx(
     r"i don'?t know",
     r"i do not know",
-    r"not sure",
+    r"not (?:even |really |quite |entirely )?sure",
     r"no idea",
     r"can'?t say",
     r"cannot say",
@@ -110,6 +110,15 @@ POSITIVE_NEGATION = _rx(
     r"never (?:share|reuse|store)",
     r"cannot be (?:changed|installed|read|opened|accessed)(?: .{0,40})? without",
     r"can(?:no|')t (?:log in|get in|connect|install|change|open)(?: .{0,40})? without",
+)
+BLANKET = _rx(
+    r"never (?:had|did|done|been|thought|once|ever|update[ds]?|tested|looked|checked)",
+    r"nothing",
+    r"not at all",
+    r"(?:nobody|no one) (?:does|do|has|ever|looks|checks|knows|owns|is responsible|thought)",
+    r"(?:don'?t|do not|doesn'?t|does not) do (?:that|this|anything|it)",
+    r"not something we",
+    r"(?:we|they) have no(?:t| idea| one| way| process| plan)",
 )
 YES = _rx(r"^(?:yes|yeah|yep|yup|sure|absolutely|definitely|of course|correct|indeed|we do|we have|we did|that'?s right|right)")
 NO = _rx(r"^(?:no|nope|not really|never|none|not at all|we don'?t|we do not|nah)")
@@ -354,7 +363,7 @@ class GuidedEngine:
         sim_level = matches[0][1] if matches else None
         cues: list[str] = []
 
-        def done(polarity: str, supports: int | None = None, refutes: int | None = None) -> Reading:
+        def done(polarity: str, supports: int | None = None, refutes: int | None = None, strength: int = 1) -> Reading:
             return Reading(
                 turn_id=turn_id,
                 quote=statement,
@@ -367,6 +376,7 @@ class GuidedEngine:
                 indicators=[m[0] for m in matches[:2]],
                 relevance=relevance,
                 cues=cues,
+                strength=strength,
             )
 
         claim = _matches(CLAIM, text)
@@ -380,9 +390,14 @@ class GuidedEngine:
         plan = _matches(PLAN, text)
         unknown = _matches(UNKNOWN, text)
         positive_negation = _matches(POSITIVE_NEGATION, text)
-        negative = [] if positive_negation else _matches(NEGATIVE, text)
+        without_unknown = UNKNOWN.sub(" ", text)
+        negative = [] if positive_negation else _matches(NEGATIVE, without_unknown)
         raise_cues = {lvl: _matches(rx, text) for lvl, rx in RAISE.items()}
         cap_cues = {lvl: _matches(rx, text) for lvl, rx in CAP.items()}
+        negated = {lvl: _matches(rx, text) for lvl, rx in NEGATED_LEVEL.items()}
+        if negated[4]:
+            # "no outside body has certified us" mentions certification only to deny it.
+            raise_cues[4] = []
         asked = question_level if question_level and question_level > 0 else None
         context = question_level is None or question_level < 0
 
@@ -402,16 +417,15 @@ class GuidedEngine:
                     cues += hit
                     # "It is not written down" rules out 3 but says something basic exists.
                     return done("no", supports=1 if lvl == 3 and _something_done(text) else None, refutes=lvl)
+            blanket = bool(BLANKET.search(without_unknown))
             if asked is not None and asked >= 1:
-                refuted = asked
+                # A blanket "never had an update" answers a level-3 question by ruling out the basics;
+                # a specific "no" rules out the level asked about.
+                refuted = min(asked, sim_level or asked) if blanket else asked
             elif _matches(_rx(r"nothing", r"never (?:thought|did|done|had)", r"not at all", r"no idea", r"don'?t do (?:that|this|anything)"), text):
                 refuted = 1
             else:
                 refuted = sim_level or 1
-            caps = [lvl for lvl, found in cap_cues.items() if found]
-            if caps and refuted > 1:
-                # A limiting cue inside a negative statement ("nobody checks") still shows something exists.
-                return done("partly", supports=min(caps), refutes=max(min(caps) + 1, refuted))
             return done("no", refutes=refuted)
 
         caps = [lvl for lvl, found in cap_cues.items() if found]
@@ -436,11 +450,17 @@ class GuidedEngine:
         else:
             level = min(sim_level or 1, 2)
         supported = max(1, min(level, cap))
+        strength = len({c.lower() for c in raise_cues.get(supported, [])}) if supported >= 2 else 1
+        if asked == 4 and supported == 4:
+            # Describing formal assurance in answer to the formal-assurance question counts double.
+            strength += 1
         polarity = "partly" if caps or (asked is not None and supported < asked) else "yes"
         # Only a stated limitation ("only when", "sometimes", "not written") rules the next level out; an
         # answer that merely lacks formality cues leaves it open for the next question.
         refutes = cap + 1 if caps and cap < 4 else None
-        return done(polarity, supports=supported, refutes=refutes)
+        if negated[4] and supported < 4:
+            refutes = min(refutes or 4, 4)
+        return done(polarity, supports=supported, refutes=refutes, strength=max(1, strength))
 
     def interpret(self, request: InterpretRequest) -> list[Reading]:
         """Read every statement of an answer against the practice under discussion."""
