@@ -259,7 +259,7 @@ def effective_targets(assessment: Assessment, catalog: Catalog) -> dict[str, Eff
             s = t.subdomains[sub]
             out[pid] = EffectiveTarget(value=s.value, source="subdomain", reason=s.reason)
         elif dom in t.domains:
-            s = t.domains[dom]  # type: ignore[index]
+            s = t.domains[dom]
             out[pid] = EffectiveTarget(value=s.value, source="domain", reason=s.reason)
         elif profile is not None and pid in profile.targets:
             tt = profile.targets[pid]
@@ -318,7 +318,9 @@ def check_against_catalog(assessment: Assessment, catalog: Catalog, source: str 
             raise AssessmentFileError(f"{source}: field targets.subdomains.{sid}: unknown subdomain {sid}")
     prof = assessment.targets.profile
     if prof and prof not in catalog.profiles:
-        raise AssessmentFileError(f"{source}: field targets.profile: unknown profile {prof!r}; known: {', '.join(sorted(catalog.profiles))}")
+        raise AssessmentFileError(
+            f"{source}: field targets.profile: unknown profile {prof!r}; known: {', '.join(sorted(catalog.profiles))}"
+        )
 
 
 def load_assessment(path: Path, catalog: Catalog | None = None) -> Assessment:

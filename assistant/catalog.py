@@ -445,11 +445,14 @@ def load_catalog(root: Path | None = None) -> Catalog:
     root = Path(root) if root is not None else default_catalog_dir()
     problems: list[CatalogProblem] = []
     if not root.is_dir():
-        raise CatalogError(root, [CatalogProblem(file=str(root), path="", message="not a directory; pass the folder that holds model.yaml")])
+        raise CatalogError(
+            root, [CatalogProblem(file=str(root), path="", message="not a directory; pass the folder that holds model.yaml")]
+        )
 
     def read(path: Path) -> object | None:
         try:
-            return load_yaml_file(path)
+            data: object = load_yaml_file(path)
+            return data
         except YamlLoadError as exc:
             problems.append(CatalogProblem(file=_rel(path, root), path=exc.path, message=exc.reason))
             return None
@@ -480,6 +483,7 @@ def load_catalog(root: Path | None = None) -> Catalog:
                     refs[p.id] = p
 
     practices: dict[str, Practice] = {}
+    practice_files: dict[str, str] = {}
     practice_dir = root / "practices"
     files = sorted(practice_dir.glob("*.yaml")) if practice_dir.is_dir() else []
     if not practice_dir.is_dir():
@@ -504,18 +508,23 @@ def load_catalog(root: Path | None = None) -> Catalog:
             problems.append(CatalogProblem(file=rel, path="id", message=f"practice {pr.id} is not listed in model.yaml"))
         elif ref is not None:
             if ref.slug != pr.slug:
-                problems.append(CatalogProblem(file=rel, path="slug", message=f"slug {pr.slug!r} differs from model.yaml ({ref.slug!r})"))
+                problems.append(
+                    CatalogProblem(file=rel, path="slug", message=f"slug {pr.slug!r} differs from model.yaml ({ref.slug!r})")
+                )
             if ref.name != pr.name:
-                problems.append(CatalogProblem(file=rel, path="name", message=f"name {pr.name!r} differs from model.yaml ({ref.name!r})"))
+                problems.append(
+                    CatalogProblem(file=rel, path="name", message=f"name {pr.name!r} differs from model.yaml ({ref.name!r})")
+                )
         _check_practice(pr, rel, problems)
         practices[pr.id] = pr
+        practice_files[pr.id] = rel
 
     for pid in refs:
         if pid not in practices and not any(p.file.startswith("practices/") and pid in p.file for p in problems):
             problems.append(CatalogProblem(file="practices/", path="", message=f"no file for practice {pid} ({refs[pid].name})"))
     all_ids = set(refs) | set(practices)
     for pr in practices.values():
-        rel = f"practices/{pr.id}-{pr.slug}.yaml"
+        rel = practice_files[pr.id]
         for i, rid in enumerate(pr.related):
             if rid not in all_ids or rid == pr.id:
                 problems.append(CatalogProblem(file=rel, path=f"related.{i}", message=f"dangling related practice {rid}"))
@@ -535,7 +544,9 @@ def load_catalog(root: Path | None = None) -> Catalog:
             problems.append(CatalogProblem(file=rel, path="id", message=f"id {prof.id!r} should equal the file name {f.stem!r}"))
         for i, c in enumerate(prof.considerations):
             if c.practice not in all_ids:
-                problems.append(CatalogProblem(file=rel, path=f"considerations.{i}.practice", message=f"unknown practice {c.practice}"))
+                problems.append(
+                    CatalogProblem(file=rel, path=f"considerations.{i}.practice", message=f"unknown practice {c.practice}")
+                )
         for pid in prof.targets:
             if pid not in all_ids:
                 problems.append(CatalogProblem(file=rel, path=f"targets.{pid}", message=f"unknown practice {pid}"))

@@ -7,11 +7,15 @@ import sys
 
 import click
 import typer
+from typer._click.exceptions import UsageError as TyperUsageError  # typer >= 0.26 vendors its own click
 
 from assistant import __version__
 from assistant.commands import catalog as catalog_cmds
+from assistant.commands import evaluate as evaluate_cmds
 from assistant.commands import index as index_cmds
+from assistant.commands import interview as interview_cmds
 from assistant.commands import report as report_cmds
+from assistant.commands import ui as ui_cmds
 from assistant.errors import InputError
 
 app = typer.Typer(
@@ -41,6 +45,9 @@ def _root(
 catalog_cmds.register(app)
 index_cmds.register(app)
 report_cmds.register(app)
+interview_cmds.register(app)
+evaluate_cmds.register(app)
+ui_cmds.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -50,10 +57,10 @@ def main(argv: list[str] | None = None) -> None:
     except InputError as exc:
         typer.echo(f"smm: error: {exc}", err=True)
         sys.exit(2)
-    except click.exceptions.UsageError as exc:
+    except (click.exceptions.UsageError, TyperUsageError) as exc:
         exc.show()
         sys.exit(2)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):
         typer.echo("smm: aborted", err=True)
         sys.exit(130)
     except click.exceptions.Exit as exc:

@@ -108,7 +108,8 @@ class MiniLMEmbeddings(Embeddings):
         m = mask[..., None].astype(np.float32)
         pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        result: np.ndarray[Any, np.dtype[np.float32]] = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        return result
 
     def embed_array(self, texts: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
         """Embed texts into an ``(n, 384)`` array of unit vectors, in input order."""
@@ -138,10 +139,10 @@ class ChromaEmbeddingFunction:
         self._embeddings = embeddings
         self._name = name
 
-    def __call__(self, input: Sequence[str]) -> list[np.ndarray[Any, np.dtype[np.float32]]]:  # noqa: A002 - Chroma's name
+    def __call__(self, input: Sequence[str]) -> list[np.ndarray[Any, np.dtype[np.float32]]]:
         return [np.asarray(v, dtype=np.float32) for v in self._embeddings.embed_documents(list(input))]
 
-    def embed_query(self, input: Sequence[str]) -> list[np.ndarray[Any, np.dtype[np.float32]]]:  # noqa: A002
+    def embed_query(self, input: Sequence[str]) -> list[np.ndarray[Any, np.dtype[np.float32]]]:
         return self(input)
 
     @staticmethod

@@ -78,7 +78,9 @@ def resolve_practice(catalog: Catalog, query: str) -> Practice:
     """Find a practice by ID, slug, official name or a fuzzy name; raise ``InputError`` if none fits."""
     q = query.strip()
     if not q:
-        raise InputError("name a practice: an ID such as H1.2, a slug such as patch-management, or words such as 'patch management'")
+        raise InputError(
+            "name a practice: an ID such as H1.2, a slug such as patch-management, or words such as 'patch management'"
+        )
     try:
         return catalog.practice(q)
     except KeyError:
@@ -118,14 +120,16 @@ def parse_level_question(text: str) -> tuple[str, int | None]:
         rest,
         flags=re.IGNORECASE,
     )
-    rest = re.sub(r"[?!.,:;\"']", " ", rest)
+    rest = re.sub(r"[?!,:;\"']|\.(?!\d)", " ", rest)  # keep the dot of a practice ID such as H1.2
     return " ".join(rest.split()), level
 
 
 def explain_level(catalog: Catalog, query: str, level: int) -> LevelExplanation:
     """Explain what ``level`` (1-4) of the practice named by ``query`` requires."""
     if level not in (1, 2, 3, 4):
-        raise InputError(f"level {level} has no requirements to explain; choose a level from 1 to 4 (0 means the practice is not done)")
+        raise InputError(
+            f"level {level} has no requirements to explain; choose a level from 1 to 4 (0 means the practice is not done)"
+        )
     p = resolve_practice(catalog, query)
     lv = p.level(level)
     below = [CitedIndicator(id=i.id, text=i.text) for n, i in p.indicators() if n < level]

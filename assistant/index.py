@@ -154,7 +154,9 @@ def make_client(settings: Settings) -> Any:
         try:
             return chromadb.HttpClient(host=host, port=port, ssl=scheme == "https", settings=chroma_settings)
         except Exception as exc:
-            raise ConfigError(f"cannot reach the Chroma server at {settings.chroma_url} ({exc}); start it or unset SMM_CHROMA_URL") from exc
+            raise ConfigError(
+                f"cannot reach the Chroma server at {settings.chroma_url} ({exc}); start it or unset SMM_CHROMA_URL"
+            ) from exc
     path = settings.data_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
@@ -177,7 +179,9 @@ class CatalogIndex:
         self._lexical: Bm25 | None = None
         self.lexical_weight = LEXICAL_WEIGHT
         self._practice_ids = list(catalog.practices)
-        self._rows = {pid: np.asarray([i for i, d in enumerate(self._documents) if d.practice == pid]) for pid in self._practice_ids}
+        self._rows = {
+            pid: np.asarray([i for i, d in enumerate(self._documents) if d.practice == pid]) for pid in self._practice_ids
+        }
 
     @classmethod
     def open(cls, catalog: Catalog, settings: Settings, embeddings: Embeddings | None = None) -> CatalogIndex:
@@ -186,7 +190,9 @@ class CatalogIndex:
 
         emb = embeddings if embeddings is not None else load_embeddings(settings.embeddings)
         location = settings.chroma_url or str(settings.data_dir / "chroma")
-        return cls(catalog, emb, make_client(settings), location=location, embeddings_name=embeddings_name(emb, settings.embeddings))
+        return cls(
+            catalog, emb, make_client(settings), location=location, embeddings_name=embeddings_name(emb, settings.embeddings)
+        )
 
     @property
     def documents(self) -> list[IndexDocument]:
@@ -235,7 +241,7 @@ class CatalogIndex:
         """Build the index if the catalog or the embedding model changed (or ``force``)."""
         start = time.perf_counter()
         col = self._get_collection()
-        if not force and self._is_current(col):
+        if not force and col is not None and self._is_current(col):
             self._collection = col
             return BuildResult(rebuilt=False, documents=int(col.count()), seconds=time.perf_counter() - start)
         if col is not None:
@@ -262,7 +268,8 @@ class CatalogIndex:
                 documents=[d.text for d in part],
                 embeddings=vectors[s : s + 500],
                 metadatas=[
-                    {"practice": d.practice, "level": d.level, "kind": d.kind, "catalog_version": self.catalog.version} for d in part
+                    {"practice": d.practice, "level": d.level, "kind": d.kind, "catalog_version": self.catalog.version}
+                    for d in part
                 ],
             )
         self._collection = col
@@ -319,9 +326,18 @@ class CatalogIndex:
         q = list(vector) if vector is not None else self.embed_query(text)
         res = col.query(query_embeddings=[q], n_results=max(1, k), where=where, include=["documents", "metadatas", "distances"])
         hits: list[Hit] = []
-        for doc_id, doc, meta, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True):
+        for doc_id, doc, meta, dist in zip(
+            res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True
+        ):
             hits.append(
-                Hit(id=doc_id, practice=str(meta["practice"]), level=int(meta["level"]), kind=str(meta["kind"]), text=doc, score=1.0 - float(dist))
+                Hit(
+                    id=doc_id,
+                    practice=str(meta["practice"]),
+                    level=int(meta["level"]),
+                    kind=str(meta["kind"]),
+                    text=doc,
+                    score=1.0 - float(dist),
+                )
             )
         return hits
 

@@ -28,7 +28,7 @@ from assistant.catalog import Catalog, Practice
 from assistant.engines.base import Engine, InterpretRequest, ProposalRequest, QuestionRequest
 from assistant.errors import InputError
 from assistant.evidence import Reading, estimate, split_statements
-from assistant.explain import explain_level, explain_practice, parse_level_question, resolve_practice
+from assistant.explain import explain_level, explain_practice, parse_level_question
 from assistant.index import CatalogIndex
 from assistant.proposals import Proposal, Turn, validate_proposal
 from assistant.store import SessionStore
@@ -105,6 +105,8 @@ class PracticeProgress(BaseModel):
     """The proposal awaiting review, or the last one reviewed."""
     rejected: list[Proposal] = Field(default_factory=list)
     """Proposals the reviewer rejected."""
+    must_ask: int = 0
+    """Questions to ask before proposing again (after a rejection), even if the evidence looks settled."""
 
 
 class InterviewState(BaseModel):
@@ -275,11 +277,17 @@ class Interview:
         if raw.get("version", 0) > STATE_VERSION:
             raise InputError(f"session {sid} was saved by a newer version of the assistant; upgrade to resume it")
         state = InterviewState.model_validate(raw)
-        done_turns = [t for seq, t in turns if seq <= processed]
+        # Replies are stored after their input (higher seq) in the same commit as processed_seq: only inputs
+        # newer than processed_seq are unprocessed; every assistant turn in the store is done.
+        done_turns = [t for seq, t in turns if seq <= processed or t.role not in ("stakeholder", "reviewer")]
         iv = cls(state, catalog, index, engine, store, done_turns)
         # Replay each unprocessed input against the saved state; its reply is committed with the new state.
         for seq, t in turns:
             if seq > processed and t.role in ("stakeholder", "reviewer"):
+                # The input took its turn number before the crash; replies must number after it.
+                m = re.fullmatch(r"t(\d+)", t.id)
+                if m:
+                    iv.state.turn_counter = max(iv.state.turn_counter, int(m.group(1)))
                 iv.transcript.append(t)
                 replies = iv._process(t)
                 store.commit_reply(sid, seq, replies, iv.state.model_dump(mode="json"), phase=iv.state.phase)
@@ -305,7 +313,9 @@ class Interview:
         self.transcript.append(turn)
         replies = self._process(turn)
         if self.store is not None:
-            self.store.commit_reply(self.state.session_id, seq, replies, self.state.model_dump(mode="json"), phase=self.state.phase)
+            self.store.commit_reply(
+                self.state.session_id, seq, replies, self.state.model_dump(mode="json"), phase=self.state.phase
+            )
         self.transcript.extend(replies)
         return replies
 
@@ -331,7 +341,9 @@ class Interview:
         if not isinstance(text, str):
             raise InputError("an answer must be text")
         if len(text) > MAX_ANSWER_CHARS:
-            raise InputError(f"that answer is {len(text):,} characters; split it into answers under {MAX_ANSWER_CHARS:,} characters")
+            raise InputError(
+                f"that answer is {len(text):,} characters; split it into answers under {MAX_ANSWER_CHARS:,} characters"
+            )
         return self._input("stakeholder", text, "answer")
 
     def review(
@@ -392,7 +404,9 @@ class Interview:
         for pid, pp in self.state.practices.items():
             if pp.status == "proposed" and pp.proposal is not None and not pp.proposal.insufficient and pid not in a.current:
                 a.current[pid] = CurrentRating(
-                    value=pp.proposal.as_rating(), status="proposed", provenance=self._provenance(pp.proposal, "accept", None, "pending review")
+                    value=pp.proposal.as_rating(),
+                    status="proposed",
+                    provenance=self._provenance(pp.proposal, "accept", None, "pending review"),
                 )
         return a
 
@@ -444,7 +458,9 @@ class Interview:
             return self._on_extra_evidence(turn)
         if phase == "practices":
             return self._on_answer(turn)
-        return [self._turn("assistant", "The interview is finished. Use `smm report` or the dashboard to see the results.", "info")]
+        return [
+            self._turn("assistant", "The interview is finished. Use `smm report` or the dashboard to see the results.", "info")
+        ]
 
     # -- commands
 
@@ -486,10 +502,14 @@ class Interview:
 
     def _status_text(self) -> str:
         pr = self.progress()
-        lines = [f"Phase: {pr.phase}. Confirmed {pr.confirmed} of {pr.total}; awaiting review {pr.awaiting_review}; skipped {pr.skipped}."]
+        lines = [
+            f"Phase: {pr.phase}. Confirmed {pr.confirmed} of {pr.total}; awaiting review {pr.awaiting_review}; skipped {pr.skipped}."
+        ]
         for pid in self.state.order:
             pp = self.state.practices[pid]
-            mark = {"confirmed": "confirmed", "not_applicable": "n/a", "proposed": "awaiting review", "skipped": "skipped"}.get(pp.status, "")
+            mark = {"confirmed": "confirmed", "not_applicable": "n/a", "proposed": "awaiting review", "skipped": "skipped"}.get(
+                pp.status, ""
+            )
             cur = self.state.assessment.current.get(pid)
             value = f" = {cur.value.label()}" if cur else ""
             here = "  <- now" if pid == pr.current else ""
@@ -507,7 +527,10 @@ class Interview:
         if pid is None:
             if self.state.phase == "objectives":
                 self.state.ask_objectives = False
-                return [self._turn("assistant", "Skipping the objectives; targets can be set later.", "info"), *self._start_practices()]
+                return [
+                    self._turn("assistant", "Skipping the objectives; targets can be set later.", "info"),
+                    *self._start_practices(),
+                ]
             if self.state.phase in ("profile", "targets"):
                 return [self._turn("assistant", "Skipped.", "info"), *self._after_profile()]
             return [self._turn("assistant", "Nothing to skip here.", "info")]
@@ -515,7 +538,10 @@ class Interview:
         if pp.status not in ("confirmed", "not_applicable"):
             pp.status = "skipped"
         self.state.assessment.log("practice.skipped", actor="stakeholder", practice=pid)
-        return [self._turn("assistant", f"Skipped {pid} {self.catalog.practices[pid].name}; you can come back to it.", "info"), *self._advance()]
+        return [
+            self._turn("assistant", f"Skipped {pid} {self.catalog.practices[pid].name}; you can come back to it.", "info"),
+            *self._advance(),
+        ]
 
     def _back(self) -> list[Turn]:
         if self.state.phase not in ("practices", "review") or self.state.current == 0:
@@ -551,7 +577,11 @@ class Interview:
     def _on_context(self, turn: Turn) -> list[Turn]:
         text = turn.text.strip()
         if not text:
-            return [self._ask(self.state.pending or PendingQuestion(kind="context", text="Please describe the system in a few sentences."))]
+            return [
+                self._ask(
+                    self.state.pending or PendingQuestion(kind="context", text="Please describe the system in a few sentences.")
+                )
+            ]
         self.state.assessment.metadata.system_description = turn.text
         routed = self._route_statements(turn, split_statements(turn.text))
         self.state.suggested_industry = self._suggest_industry(text)
@@ -633,7 +663,9 @@ class Interview:
         meta.profile = self.state.profile
         if self.state.profile:
             self.state.assessment.targets.profile = self.state.profile
-        self.state.assessment.log("context.confirmed", actor="stakeholder", industry=self.state.industry, profile=self.state.profile)
+        self.state.assessment.log(
+            "context.confirmed", actor="stakeholder", industry=self.state.industry, profile=self.state.profile
+        )
         ack = f"Industry: {self.state.industry or 'not set'}; profile: {self.state.profile or 'none'}."
         return [self._turn("assistant", ack, "info"), *self._after_profile()]
 
@@ -659,7 +691,9 @@ class Interview:
         self.state.phase = "targets"
         lines = ["Proposed targets (higher is not always better: each should fit what the business needs):", ""]
         for p in proposed:
-            lines.append(f"- {p.practice} {self.catalog.practices[p.practice].name}: level {p.value.level} ({p.value.scope}). {p.reason}")
+            lines.append(
+                f"- {p.practice} {self.catalog.practices[p.practice].name}: level {p.value.level} ({p.value.scope}). {p.reason}"
+            )
         lines += [
             "",
             "Reply `accept targets`, change one with `target H1.2 3 system because <reason>`, or `skip` to set targets later.",
@@ -668,7 +702,11 @@ class Interview:
 
     def _on_targets(self, turn: Turn) -> list[Turn]:
         low = turn.text.strip().lower()
-        m = re.match(r"^target\s+([GEH](?:[1-3](?:\.[12])?)?)\s+([0-4]|n/?a)\s*(general|industry|system)?\s*(?:because\s+(.+))?$", turn.text.strip(), re.I)
+        m = re.match(
+            r"^target\s+([GEH](?:[1-3](?:\.[12])?)?)\s+([0-4]|n/?a)\s*(general|industry|system)?\s*(?:because\s+(.+))?$",
+            turn.text.strip(),
+            re.I,
+        )
         if m:
             na = m.group(2).lower().startswith("n")
             payload = {
@@ -697,7 +735,9 @@ class Interview:
             self.state.assessment.log("targets.accepted", actor=actor, count=len(self.state.proposed_targets))
             return [self._turn("assistant", "Targets recorded.", "info"), *self._start_practices()]
         return [
-            self._turn("assistant", "Please reply `accept targets`, `target <ID> <level> [scope] because <reason>`, or `skip`.", "info"),
+            self._turn(
+                "assistant", "Please reply `accept targets`, `target <ID> <level> [scope] because <reason>`, or `skip`.", "info"
+            ),
             self._ask(self.state.pending),  # type: ignore[arg-type]
         ]
 
@@ -717,7 +757,11 @@ class Interview:
     def _apply_target(self, payload: dict[str, Any]) -> list[Turn]:
         target = str(payload["target"])
         na = bool(payload.get("not_applicable"))
-        value = Rating(not_applicable=True, reason=payload.get("reason")) if na else Rating(level=payload["level"], scope=payload["scope"])
+        value = (
+            Rating(not_applicable=True, reason=payload.get("reason"))
+            if na
+            else Rating(level=payload["level"], scope=payload["scope"])
+        )
         actor = payload.get("reviewer") or self.state.reviewer
         setting = TargetSetting(value=value, reason=payload.get("reason"), set_by=actor)
         t = self.state.assessment.targets
@@ -763,7 +807,9 @@ class Interview:
         if first:
             k = len([p for p in self.state.order[: self.state.current + 1]])
             lead = f"**{pid} {practice.name}** ({k} of {len(self.state.order)}). {practice.objective}"
-        text = self.engine.phrase(QuestionRequest(practice=practice, level=q[1], question=q[2], lead_in=lead, transcript=self.transcript))
+        text = self.engine.phrase(
+            QuestionRequest(practice=practice, level=q[1], question=q[2], lead_in=lead, transcript=self.transcript)
+        )
         pp.asked.append(q[0])
         return [self._ask(PendingQuestion(kind="practice", text=text, practice=pid, probe_id=q[0], level=q[1]))]
 
@@ -780,6 +826,14 @@ class Interview:
         if opening_id not in pp.asked and not est.supported and not est.refuted:
             return opening_id, 0, practice.opening_question
         if est.settled:
+            if pp.answers >= pp.must_ask:
+                return None
+            # After a rejection, probe around the rejected level: first the level above it, then the level itself.
+            for level in (est.level + 1, est.level, est.level - 1):
+                if 1 <= level <= 4:
+                    left = [q for q in practice.level(level).probes if q.id not in pp.asked]
+                    if left:
+                        return left[0].id, level, left[0].text
             return None
         lo, hi = est.lower, est.upper
         level = max(1, min(4, (lo + hi + 1) // 2))
@@ -808,7 +862,13 @@ class Interview:
         pp.total_answers += 1
         if turn.text.strip():
             readings = self.engine.interpret(
-                InterpretRequest(practice=practice, question_level=pending.level, question=pending.text, answer=turn, transcript=self.transcript)
+                InterpretRequest(
+                    practice=practice,
+                    question_level=pending.level,
+                    question=pending.text,
+                    answer=turn,
+                    transcript=self.transcript,
+                )
             )
             pp.readings.extend(readings)
         out = self._notices()
@@ -822,7 +882,13 @@ class Interview:
         pp = self.state.practices[pid]
         practice = self.catalog.practices[pid]
         if not turn.text.strip():
-            return [self._turn("assistant", "Please decide on the proposal: `accept`, `modify <level> because ...`, `reject`, `n/a because ...` or `later`.", "info")]
+            return [
+                self._turn(
+                    "assistant",
+                    "Please decide on the proposal: `accept`, `modify <level> because ...`, `reject`, `n/a because ...` or `later`.",
+                    "info",
+                )
+            ]
         follow = pp.proposal.follow_up if pp.proposal and pp.proposal.follow_up else practice.opening_question
         level = 0 if pp.proposal is None or pp.proposal.level is None else min(4, pp.proposal.level + 1)
         readings = self.engine.interpret(
@@ -857,7 +923,12 @@ class Interview:
         self.state.phase = "review"
         self.state.last_proposal = practice.id
         self.state.assessment.log(
-            "proposal.made", actor=proposal.engine, practice=practice.id, level=proposal.level, scope=proposal.scope, proposal_id=proposal.id
+            "proposal.made",
+            actor=proposal.engine,
+            practice=practice.id,
+            level=proposal.level,
+            scope=proposal.scope,
+            proposal_id=proposal.id,
         )
         card = self.render_proposal(proposal)
         prompt = (
@@ -885,7 +956,13 @@ class Interview:
             head = f"### {p.practice} {practice.name}: insufficient evidence"
         else:
             head = f"### {p.practice} {practice.name}: level {p.level} ({self.catalog.level_name(p.level)}), scope {p.scope}"
-        lines = [head, "", f"Confidence {p.confidence:.0%} · engine {p.engine}" + (f" ({p.model})" if p.model else ""), "", p.rationale]
+        lines = [
+            head,
+            "",
+            f"Confidence {p.confidence:.0%} · engine {p.engine}" + (f" ({p.model})" if p.model else ""),
+            "",
+            p.rationale,
+        ]
         if p.fallback:
             lines += ["", f"*The model's draft could not be used ({p.fallback}); this proposal is the guided engine's.*"]
         if p.quotes:
@@ -921,10 +998,18 @@ class Interview:
         if m:
             return {**base, "decision": "not_applicable", "reason": m.group(1).strip() or None}
         m = re.match(
-            r"^(?:m|modify|change|set)(?:\s+(?:it|level|to))*\s+([0-4])\s*(general|industry|system)?[\s,:-]*(?:because\s+)?(.*)$", t, re.I
+            r"^(?:m|modify|change|set)(?:\s+(?:it|level|to))*\s+([0-4])\s*(general|industry|system)?[\s,:-]*(?:because\s+)?(.*)$",
+            t,
+            re.I,
         )
         if m:
-            return {**base, "decision": "modify", "level": int(m.group(1)), "scope": (m.group(2) or "").lower() or None, "reason": m.group(3).strip() or None}
+            return {
+                **base,
+                "decision": "modify",
+                "level": int(m.group(1)),
+                "scope": (m.group(2) or "").lower() or None,
+                "reason": m.group(3).strip() or None,
+            }
         return None
 
     def _check_review(self, payload: dict[str, Any]) -> None:
@@ -941,11 +1026,15 @@ class Interview:
             else:
                 raise InputError(f"{pid} has no proposal awaiting review")
         if d == "accept" and pp.proposal is not None and pp.proposal.insufficient:
-            raise InputError("there is no level to accept (insufficient evidence); answer the question, or `modify <level> because <reason>`")
+            raise InputError(
+                "there is no level to accept (insufficient evidence); answer the question, or `modify <level> because <reason>`"
+            )
         if d == "modify":
             lvl = payload.get("level")
             if not isinstance(lvl, int) or not 0 <= lvl <= 4:
-                raise InputError("modify needs a level from 0 to 4, for example `modify 2 because only the main lines are covered`")
+                raise InputError(
+                    "modify needs a level from 0 to 4, for example `modify 2 because only the main lines are covered`"
+                )
             if not (payload.get("reason") or "").strip():
                 raise InputError("modify needs a reason, for example `modify 2 because only the main lines are covered`")
             if payload.get("scope") not in (None, "general", "industry", "system"):
@@ -966,7 +1055,7 @@ class Interview:
             rationale=p.rationale if p is not None else None,
             indicators=list(p.indicators) if p is not None else [],
             quotes=list(p.quotes) if p is not None else [],
-            decision=decision,  # type: ignore[arg-type]
+            decision=decision,
             decision_reason=reason,
             reviewer=reviewer,
             proposed_at=p.created_at if p is not None else None,
@@ -992,6 +1081,7 @@ class Interview:
             pp.proposal = None
             pp.status = "asking"
             pp.answers = 0
+            pp.must_ask = 1
             a.log("proposal.rejected", actor=reviewer, practice=pid, proposal_id=proposal.id, reason=reason)
             self.state.phase = "practices"
             self.state.current = self.state.order.index(pid)
@@ -1009,7 +1099,13 @@ class Interview:
             prov = self._provenance(proposal, "not_applicable", reason, reviewer)
         a.current[pid] = CurrentRating(value=value, status="confirmed", provenance=prov)
         pp.status = "not_applicable" if value.not_applicable else "confirmed"
-        a.log(f"rating.{'confirmed' if decision == 'accept' else decision}", actor=reviewer, practice=pid, value=value.label(), reason=reason)
+        a.log(
+            f"rating.{'confirmed' if decision == 'accept' else decision}",
+            actor=reviewer,
+            practice=pid,
+            value=value.label(),
+            reason=reason,
+        )
         msg = f"Recorded {pid} {practice.name}: {value.label()}."
         return [self._turn("assistant", msg, "info"), *self._after_review(pid)]
 

@@ -35,7 +35,8 @@ def make_engine(settings: Settings, catalog: Catalog, index: CatalogIndex, name:
     if chosen == "llm":
         from assistant.engines.llm import LlmEngine
 
-        return LlmEngine.from_settings(settings, catalog, index)
+        engine: Engine = LlmEngine.from_settings(settings, catalog, index)
+        return engine
     from assistant.errors import InputError
 
     raise InputError(f"unknown engine {chosen!r}; use guided or llm")
@@ -47,4 +48,10 @@ def build_services(settings: Settings | None = None, *, engine: str | None = Non
     cat = catalog or load_catalog(s.catalog_dir)
     index = CatalogIndex.open(cat, s)
     index.build()
-    return Services(settings=s, catalog=cat, index=index, engine=make_engine(s, cat, index, engine), store=SessionStore.in_data_dir(s.data_dir))
+    return Services(
+        settings=s,
+        catalog=cat,
+        index=index,
+        engine=make_engine(s, cat, index, engine),
+        store=SessionStore.in_data_dir(s.data_dir),
+    )

@@ -140,7 +140,7 @@ class SessionStore:
         ]
         return json.loads(row[0]), int(row[1]), turns
 
-    def list(self) -> list[SessionSummary]:
+    def sessions(self) -> list[SessionSummary]:
         """All sessions, most recently changed first."""
         rows = self._conn().execute(
             "SELECT s.id, s.system_name, s.phase, s.created_at, s.updated_at, (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id) "
@@ -157,7 +157,7 @@ class SessionStore:
             raise SessionNotFound(f"no interview session starts with {prefix!r}; list them with `smm sessions`")
         if len(rows) > 1:
             raise InputError(f"{prefix!r} matches {len(rows)} sessions; give more characters of the ID")
-        return rows[0]
+        return str(rows[0])
 
     # -- turns
 
@@ -169,7 +169,9 @@ class SessionStore:
             db.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (utcnow().isoformat(), session_id))
         return seq
 
-    def commit_reply(self, session_id: str, processed_seq: int, replies: list[Turn], state: dict[str, Any], *, phase: str) -> None:
+    def commit_reply(
+        self, session_id: str, processed_seq: int, replies: list[Turn], state: dict[str, Any], *, phase: str
+    ) -> None:
         """Commit the assistant's reply turns together with the state after processing input ``processed_seq``."""
         with self._tx() as db:
             seq = self._next_seq(db, session_id)

@@ -31,7 +31,7 @@ class _StrictLoader(yaml.SafeLoader):
 
 def _compose_node(self: _StrictLoader, parent: Any, index: Any) -> Any:
     if self.check_event(yaml.AliasEvent):
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         raise yaml.MarkedYAMLError(
             "while reading", None, "anchors and aliases (*name) are not allowed; write the value out", event.start_mark
         )
@@ -41,7 +41,7 @@ def _compose_node(self: _StrictLoader, parent: Any, index: Any) -> Any:
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=True)
         if key in seen:
             raise yaml.MarkedYAMLError(
                 "while reading a mapping", node.start_mark, f"duplicate key {key!r}; keep only one", key_node.start_mark
@@ -50,8 +50,8 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
     return loader.construct_mapping(node, deep=deep)
 
 
-_StrictLoader.compose_node = _compose_node  # type: ignore[assignment,method-assign]
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
+_StrictLoader.compose_node = _compose_node  # type: ignore[method-assign,assignment]
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def read_text_file(path: Path, max_bytes: int = MAX_BYTES) -> str:
@@ -65,7 +65,7 @@ def read_text_file(path: Path, max_bytes: int = MAX_BYTES) -> str:
     if path.is_dir():
         raise YamlLoadError(path, "is a directory; pass a file")
     if size > max_bytes:
-        raise YamlLoadError(path, f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit; split or trim it")
+        raise YamlLoadError(path, f"file is {size / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB limit; split or trim it")
     data = path.read_bytes()
     try:
         return data.decode("utf-8-sig")

@@ -92,3 +92,33 @@ def catalog() -> Any:
     from assistant.catalog import load_catalog
 
     return load_catalog()
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory: pytest.TempPathFactory, catalog: Any) -> Any:
+    """The real catalog index (MiniLM + Chroma), built once per test session in a temporary folder."""
+    from assistant.index import CatalogIndex
+    from assistant.settings import Settings
+
+    data = tmp_path_factory.mktemp("index-data")
+    index = CatalogIndex.open(catalog, Settings.from_env({"SMM_DATA_DIR": str(data)}))
+    index.build()
+    return index
+
+
+@pytest.fixture
+def services(catalog: Any, built_index: Any, isolated_env: Path) -> Any:
+    """Services with the shared index, the guided engine and a fresh session store for this test."""
+    from assistant.engines.guided import GuidedEngine
+    from assistant.services import Services
+    from assistant.settings import Settings
+    from assistant.store import SessionStore
+
+    settings = Settings.from_env()
+    return Services(
+        settings=settings,
+        catalog=catalog,
+        index=built_index,
+        engine=GuidedEngine(catalog, built_index),
+        store=SessionStore.in_data_dir(settings.data_dir),
+    )

@@ -21,7 +21,9 @@ group = typer.Typer(help="Validate, list, show and describe the SMM practice cat
 
 @group.command("validate")
 def validate(
-    directory: Annotated[Path | None, typer.Argument(help="Catalog folder (holds model.yaml); default: the shipped catalog.")] = None,
+    directory: Annotated[
+        Path | None, typer.Argument(help="Catalog folder (holds model.yaml); default: the shipped catalog.")
+    ] = None,
 ) -> None:
     """Check a catalog tree and list every problem with its file and path."""
     cat = load_catalog(directory)
@@ -63,13 +65,17 @@ def show(practice: Annotated[str, typer.Argument(help="Practice ID, slug or name
         md += [f"- [{i.id}] {i.text}" for i in lv.indicators]
     md.append(f"\n**Related:** {', '.join(p.related) or 'none'}  ")
     m = p.mappings
-    md.append(f"**Indicative mappings** (not official): NIST CSF 2.0 {', '.join(m.nist_csf_2)}; IEC 62443 {', '.join(m.iec_62443)}; ISO/IEC 27001 {', '.join(m.iso_27001)}")
+    md.append(
+        f"**Indicative mappings** (not official): NIST CSF 2.0 {', '.join(m.nist_csf_2)}; IEC 62443 {', '.join(m.iec_62443)}; ISO/IEC 27001 {', '.join(m.iso_27001)}"
+    )
     console.print(Markdown("\n".join(md)))
 
 
 @group.command("schema")
 def schema(
-    kind: Annotated[str, typer.Argument(help="Which schema to print: model, practice, profile, assessment or scenario.")] = "practice",
+    kind: Annotated[
+        str, typer.Argument(help="Which schema to print: model, practice, profile, assessment or scenario.")
+    ] = "practice",
     write: Annotated[bool, typer.Option("--write", help="Regenerate every committed schema file instead of printing.")] = False,
 ) -> None:
     """Print a JSON Schema generated from the models, or regenerate the committed files."""
@@ -84,7 +90,10 @@ def schema(
 
 
 def explain(
-    query: Annotated[list[str], typer.Argument(help="A practice (ID, slug or name), or a question such as 'what does level 3 of patching require'.")],
+    query: Annotated[
+        list[str],
+        typer.Argument(help="A practice (ID, slug or name), or a question such as 'what does level 3 of patching require'."),
+    ],
     level: Annotated[int | None, typer.Option("--level", "-l", min=1, max=4, help="The level to explain (1-4).")] = None,
     markdown: Annotated[bool, typer.Option("--markdown", help="Print raw Markdown.")] = False,
 ) -> None:

@@ -12,7 +12,6 @@ from assistant.commands._common import catalog, console, settings
 from assistant.index import KINDS, CatalogIndex
 
 index_group = typer.Typer(help="Build and inspect the semantic index of the catalog (Chroma).", no_args_is_help=True)
-eval_group = typer.Typer(help="Measure the assistant: retrieval benchmark, interview accuracy.", no_args_is_help=True)
 
 
 def open_index() -> CatalogIndex:
@@ -24,7 +23,9 @@ def open_index() -> CatalogIndex:
 def build(force: Annotated[bool, typer.Option("--force", help="Rebuild even when the index is current.")] = False) -> None:
     """Build the index (only when the catalog or embedding model changed, unless --force)."""
     index = open_index()
-    with Progress(TextColumn("embedding catalog"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+    with Progress(
+        TextColumn("embedding catalog"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as bar:
         task = bar.add_task("build", total=len(index.documents))
 
         def progress(done: int, total: int) -> None:
@@ -71,31 +72,7 @@ def search(
     console.print(table)
 
 
-@eval_group.command("retrieval")
-def eval_retrieval(
-    show_misses: Annotated[bool, typer.Option("--misses", help="List statements whose practice missed the top 3.")] = False,
-) -> None:
-    """Run the retrieval benchmark: recall@1/@3, MRR, level agreement, build time, query latency."""
-    from assistant.evaluation.retrieval import load_statements, run_retrieval_benchmark
-
-    rep = run_retrieval_benchmark(catalog(), settings(), load_statements())
-    console.print(f"statements: {rep.statements}   documents: {rep.documents}   embeddings: {rep.embeddings}")
-    console.print(f"index build: {rep.build_seconds:.2f} s   query latency p50 {rep.query_p50_ms:.1f} ms, p95 {rep.query_p95_ms:.1f} ms")
-    table = Table()
-    for col in ("method", "recall@1", "recall@3", "MRR", "level agreement", "level within one", "n (level)"):
-        table.add_column(col)
-    for m in rep.methods:
-        table.add_row(
-            m.method, f"{m.recall_at_1:.3f}", f"{m.recall_at_3:.3f}", f"{m.mrr:.3f}", f"{m.level_agreement:.3f}", f"{m.level_within_one:.3f}", str(m.level_n)
-        )
-    console.print(table)
-    if show_misses:
-        for line in rep.misses:
-            console.print(f"  miss: {line}")
-
-
 def register(app: typer.Typer) -> None:
     """Add the index commands to the root app."""
     app.add_typer(index_group, name="index")
     app.command("search")(search)
-    app.add_typer(eval_group, name="eval")

@@ -259,8 +259,12 @@ CAP = {
 }
 # When these follow a negation they rule out a specific level rather than the matched one.
 NEGATED_LEVEL = {
-    4: _rx(r"(?:not|never|no|nobody|no one|haven'?t been|hasn'?t been|isn'?t|aren'?t)\b.{0,40}(?:audit\w*|certif\w*|metrics?|kpis?|targets?|independent\w*|measur\w*|improv\w*)"),
-    3: _rx(r"(?:not|never|no|nothing)\b.{0,25}(?:written|documented|procedure|policy|standard|consistent|every|all|regular|scheduled|checked|trained)"),
+    4: _rx(
+        r"(?:not|never|no|nobody|no one|haven'?t been|hasn'?t been|isn'?t|aren'?t)\b.{0,40}(?:audit\w*|certif\w*|metrics?|kpis?|targets?|independent\w*|measur\w*|improv\w*)"
+    ),
+    3: _rx(
+        r"(?:not|never|no|nothing)\b.{0,25}(?:written|documented|procedure|policy|standard|consistent|every|all|regular|scheduled|checked|trained)"
+    ),
 }
 INDUSTRY = _rx(
     r"iec ?6\d{4}",
@@ -368,9 +372,9 @@ class GuidedEngine:
                 turn_id=turn_id,
                 quote=statement,
                 practice=practice.id,
-                source=source,  # type: ignore[arg-type]
+                source=source,
                 question_level=question_level,
-                polarity=polarity,  # type: ignore[arg-type]
+                polarity=polarity,
                 supports=supports,
                 refutes=refutes,
                 indicators=[m[0] for m in matches[:2]],
@@ -422,7 +426,12 @@ class GuidedEngine:
                 # A blanket "never had an update" answers a level-3 question by ruling out the basics;
                 # a specific "no" rules out the level asked about.
                 refuted = min(asked, sim_level or asked) if blanket else asked
-            elif _matches(_rx(r"nothing", r"never (?:thought|did|done|had)", r"not at all", r"no idea", r"don'?t do (?:that|this|anything)"), text):
+            elif _matches(
+                _rx(
+                    r"nothing", r"never (?:thought|did|done|had)", r"not at all", r"no idea", r"don'?t do (?:that|this|anything)"
+                ),
+                text,
+            ):
                 refuted = 1
             else:
                 refuted = sim_level or 1
@@ -524,7 +533,9 @@ class GuidedEngine:
                 catalog_version=self.catalog.version,
             )
         level = est.level
-        support = [r for r in informative if r.supports is not None and r.supports <= max(level, 1) and r.polarity in ("yes", "partly")]
+        support = [
+            r for r in informative if r.supports is not None and r.supports <= max(level, 1) and r.polarity in ("yes", "partly")
+        ]
         against = [r for r in informative if r.refutes is not None and r.refutes == level + 1]
         cited = self._cite(p, level, support)
         next_needs = [CitedIndicator(id=i.id, text=i.text) for i in p.level(level + 1).indicators] if level < 4 else []

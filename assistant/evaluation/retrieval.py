@@ -127,7 +127,11 @@ def run_retrieval_benchmark(catalog: Catalog, settings: Settings, statements: St
             _figures(f"hybrid: dense top-{DENSE_TOP} mean + {weight} x BM25 (default)", statements, dense, level_pred),
             _figures(f"dense only: top-{DENSE_TOP} mean", statements, dense_only, level_pred),
         ]
-        misses = [f"{s.id} [{s.practice}] {s.text}" for s, r in zip(statements.statements, dense, strict=True) if s.practice not in r[:3]]
+        misses = [
+            f"{s.id} [{s.practice}] {s.text}"
+            for s, r in zip(statements.statements, dense, strict=True)
+            if s.practice not in r[:3]
+        ]
         q = statistics.quantiles(latencies, n=20)
         return RetrievalReport(
             statements=len(statements.statements),

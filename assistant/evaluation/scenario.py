@@ -107,7 +107,9 @@ def load_scenario(path: Path, catalog: Catalog) -> Scenario:
         try:
             pid = catalog.practice(key).id
         except KeyError:
-            raise ScenarioError(f"{path}: field practices.{key}: unknown practice; use an ID (H1.2) or slug (patch-management)") from None
+            raise ScenarioError(
+                f"{path}: field practices.{key}: unknown practice; use an ID (H1.2) or slug (patch-management)"
+            ) from None
         if pid in resolved:
             raise ScenarioError(f"{path}: field practices.{key}: practice {pid} is given twice")
         resolved[pid] = sp
@@ -118,7 +120,9 @@ def load_scenario(path: Path, catalog: Catalog) -> Scenario:
         except KeyError:
             raise ScenarioError(f"{path}: field targets.{key}: unknown practice") from None
     if sc.profile is not None and sc.profile not in catalog.profiles:
-        raise ScenarioError(f"{path}: field profile: unknown profile {sc.profile!r}; known: {', '.join(sorted(catalog.profiles))}")
+        raise ScenarioError(
+            f"{path}: field profile: unknown profile {sc.profile!r}; known: {', '.join(sorted(catalog.profiles))}"
+        )
     return sc.model_copy(update={"practices": resolved, "targets": targets})
 
 

@@ -8,6 +8,8 @@ apply, as a real stakeholder would.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
@@ -23,7 +25,7 @@ class SimulatedStakeholder:
         self.scenario = scenario
         self.embeddings = embeddings
         self._told: dict[str, set[int]] = {}
-        self._vectors: dict[str, np.ndarray] = {}  # type: ignore[type-arg]
+        self._vectors: dict[str, np.ndarray[Any, np.dtype[np.float32]]] = {}
         for pid, sp in scenario.practices.items():
             if sp.facts:
                 self._vectors[pid] = np.asarray(embeddings.embed_documents(list(sp.facts)), dtype=np.float32)

@@ -1,0 +1,271 @@
+"""``smm interview``, ``smm demo``, ``smm sessions`` and ``smm export``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.table import Table
+
+from assistant.commands._common import catalog, console, settings
+from assistant.errors import InputError
+from assistant.proposals import Turn
+
+KEYS = "[a]ccept  [m]odify  [r]eject  [n]ot applicable  [l]ater  [w]hy  (or type more about the practice)"
+
+
+def _show(turns: list[Turn]) -> None:
+    for t in turns:
+        if t.role != "assistant":
+            continue
+        if t.kind == "proposal":
+            console.print(Panel(Markdown(t.text), title="proposal", border_style="cyan"))
+        elif t.kind == "notice":
+            console.print(Panel(t.text, title="notice", border_style="yellow"))
+        elif t.kind == "question":
+            console.print(Markdown(t.text))
+        else:
+            console.print(Markdown(t.text), style="dim" if t.kind == "info" else None)
+
+
+def _services(engine: str | None = None):  # type: ignore[no-untyped-def]
+    from assistant.services import build_services
+
+    with console.status("loading the catalog index..."):
+        return build_services(settings(), engine=engine, catalog=catalog())
+
+
+def _score_table(assessment: object) -> None:
+    from assistant.assessment import Assessment
+    from assistant.scoring import score
+
+    assert isinstance(assessment, Assessment)
+    rep = score(assessment, catalog())
+    table = Table(title="Confirmed ratings against targets")
+    for col in ("practice", "current", "target", "gap", "status"):
+        table.add_column(col)
+    for p in rep.practices:
+        table.add_row(
+            f"{p.id} {p.name}",
+            p.current.label() if p.current else "-",
+            p.target.label() if p.target else "-",
+            "" if p.gap is None else str(p.gap),
+            p.status,
+        )
+    console.print(table)
+
+
+def interview(
+    resume: Annotated[str | None, typer.Option("--resume", help="Continue a saved session (ID or a unique prefix).")] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="Use a catalog profile (see `smm catalog show`); skips the industry question.")
+    ] = None,
+    name: Annotated[str, typer.Option("--name", help="Name of the system being assessed.")] = "Unnamed IoT system",
+    practices: Annotated[
+        str | None, typer.Option("--practices", help="Only these practices, comma-separated (e.g. H1.2,E1.1).")
+    ] = None,
+    objectives: Annotated[
+        bool, typer.Option("--objectives/--no-objectives", help="Ask about business objectives to propose targets.")
+    ] = True,
+    reviewer: Annotated[str, typer.Option("--reviewer", help="Your name, recorded with every decision.")] = "assessor",
+    engine: Annotated[str | None, typer.Option("--engine", help="guided or llm (default: llm when SMM_LLM is set).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Save the assessment JSON here when the interview ends.")
+    ] = None,
+) -> None:
+    """Interview a stakeholder in the terminal, propose cited ratings and review them by keystroke."""
+    from assistant.interview import Interview
+
+    sv = _services(engine)
+    if sv.engine.name == "llm":
+        from assistant import llm
+
+        notice = getattr(llm, "privacy_notice", None)
+        if callable(notice):
+            text = notice(sv.settings)
+            if text:
+                console.print(Panel(text, title="privacy", border_style="red"))
+    if resume:
+        iv = Interview.resume(resume, sv.catalog, sv.index, sv.engine, sv.store)
+        console.print(f"resumed session {iv.session_id} ({iv.state.system_name})")
+        last_q = [t for t in iv.transcript if t.role == "assistant"][-3:]
+        _show(last_q)
+    else:
+        ids = [p.strip() for p in practices.split(",")] if practices else None
+        iv = Interview.start(
+            sv.catalog,
+            sv.index,
+            sv.engine,
+            sv.store,
+            system_name=name,
+            profile=profile,
+            ask_objectives=objectives,
+            reviewer=reviewer,
+            practices=ids,
+        )
+        console.print(
+            f"session {iv.session_id}: saved after every answer; resume with `smm interview --resume {iv.session_id[:8]}`"
+        )
+        _show(iv.transcript)
+    while not iv.finished:
+        pending = iv.pending
+        if pending is not None and pending.kind == "review":
+            console.print(f"[bold]{KEYS}[/bold]")
+        try:
+            line = console.input("[bold green]you>[/bold green] ")
+        except EOFError:
+            console.print(f"\nsaved. Resume with `smm interview --resume {iv.session_id[:8]}`")
+            return
+        try:
+            replies = _handle(iv, line, reviewer)
+        except InputError as exc:
+            console.print(f"[red]{exc}[/red]")
+            continue
+        _show(replies)
+    a = iv.assessment()
+    _score_table(a)
+    if output is not None:
+        from assistant.assessment import save_assessment
+
+        save_assessment(a, output)
+        console.print(f"assessment saved to {output}; make a report with `smm report {output} --format html -o report.html`")
+    else:
+        console.print(f"export the assessment with `smm export {iv.session_id[:8]} -o assessment.json`")
+
+
+def _handle(iv: object, line: str, reviewer: str) -> list[Turn]:
+    from assistant.interview import Interview
+
+    assert isinstance(iv, Interview)
+    key = line.strip().lower()
+    if iv.pending is not None and iv.pending.kind == "review":
+        if key == "a":
+            return iv.review("accept", reviewer=reviewer)
+        if key == "r":
+            return iv.review("reject", reviewer=reviewer)
+        if key == "l":
+            return iv.review("defer", reviewer=reviewer)
+        if key == "w":
+            return iv.say("why")
+        if key == "n":
+            reason = console.input("why does it not apply? ")
+            return iv.review("not_applicable", reason=reason, reviewer=reviewer)
+        if key == "m":
+            level_text = console.input("level (0-4)? ").strip()
+            if level_text not in ("0", "1", "2", "3", "4"):
+                raise InputError("the level must be a number from 0 to 4")
+            scope = console.input("scope (general/industry/system, Enter to keep)? ").strip().lower() or None
+            reason = console.input("reason? ")
+            return iv.review("modify", level=int(level_text), scope=scope, reason=reason, reviewer=reviewer)
+    return iv.say(line)
+
+
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the assessment and reports.")] = Path("smm-demo-output"),
+    scenario: Annotated[str, typer.Option("--scenario", help="Scenario ID from eval/scenarios.")] = "bottling-line",
+    quiet: Annotated[bool, typer.Option("--quiet", help="Do not print the conversation.")] = False,
+) -> None:
+    """A scripted stakeholder (the bottling-line example) is interviewed; proposals are accepted; a report is written."""
+    from assistant.assessment import save_assessment
+    from assistant.evaluation.scenario import default_scenario_dir, load_scenario
+    from assistant.evaluation.simulator import SimulatedStakeholder
+    from assistant.interview import Interview
+    from assistant.report import write_report
+    from assistant.scoring import score
+
+    sv = _services("guided")
+    path = default_scenario_dir() / f"{scenario}.yaml"
+    if not path.exists():
+        raise InputError(f"no scenario {scenario!r} in {default_scenario_dir()}")
+    sc = load_scenario(path, sv.catalog)
+    sim = SimulatedStakeholder(sc, sv.index.embeddings)
+    iv = Interview.start(
+        sv.catalog,
+        sv.index,
+        sv.engine,
+        sv.store,
+        system_name=sc.title,
+        profile=sc.profile,
+        industry=sc.industry,
+        ask_objectives=False,
+        reviewer="demo",
+    )
+    console.print(
+        Panel(f"Demo: {sc.title}. A scripted stakeholder answers; every proposal is accepted as is.", border_style="green")
+    )
+
+    def say(text: str) -> None:
+        if not quiet:
+            console.print(f"[bold green]stakeholder>[/bold green] {text}")
+        replies = iv.say(text)
+        if not quiet:
+            _show(replies)
+
+    if not quiet:
+        _show(iv.transcript)
+    say(sim.opening)
+    while not iv.finished:
+        q = iv.pending
+        if q is None:
+            break
+        if q.kind == "review":
+            p = iv.state.practices[q.practice or ""].proposal
+            if p is not None and not p.insufficient:
+                replies = iv.review("accept", reviewer="demo")
+            else:
+                replies = iv.say("skip")
+            if not quiet:
+                _show(replies)
+        elif q.kind == "practice":
+            say(sim.answer(q.practice, q.text) if q.practice in sc.practices else "Not that I know of.")
+        else:
+            say("skip")
+    a = iv.assessment()
+    out.mkdir(parents=True, exist_ok=True)
+    save_assessment(a, out / "assessment.json")
+    rep = score(a, sv.catalog)
+    for fmt in ("html", "md"):
+        write_report(rep, fmt, out / f"report.{fmt}", a, sv.catalog)
+    _score_table(a)
+    console.print(f"wrote {out / 'assessment.json'}, {out / 'report.html'} and {out / 'report.md'} (session {iv.session_id})")
+
+
+def sessions() -> None:
+    """List saved interview sessions, most recent first."""
+    from assistant.store import SessionStore
+
+    rows = SessionStore.in_data_dir(settings().data_dir).sessions()
+    if not rows:
+        console.print("no sessions yet; start one with `smm interview`")
+        return
+    table = Table()
+    for col in ("id", "system", "phase", "turns", "updated (UTC)"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r.id, r.system_name, r.phase, str(r.turns), r.updated_at[:19])
+    console.print(table)
+
+
+def export(
+    session: Annotated[str, typer.Argument(help="Session ID or unique prefix.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the assessment JSON.")],
+) -> None:
+    """Export a session's assessment (confirmed ratings, targets, proposals awaiting review, history) as JSON."""
+    from assistant.assessment import save_assessment
+    from assistant.interview import Interview
+
+    sv = _services()
+    iv = Interview.resume(session, sv.catalog, sv.index, sv.engine, sv.store)
+    save_assessment(iv.assessment(), output)
+    console.print(f"wrote {output}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the interview commands to the root app."""
+    app.command("interview")(interview)
+    app.command("demo")(demo)
+    app.command("sessions")(sessions)
+    app.command("export")(export)

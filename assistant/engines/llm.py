@@ -1,0 +1,751 @@
+"""The ``llm`` engine: a LangChain chat model phrases, interprets and proposes, under strict checks.
+
+Every model step follows one pattern:
+
+1. **Ground**: retrieval from the catalog index puts the practice's relevant catalog text, with IDs,
+   into the prompt (``prompts/*.md``); stakeholder text goes in a fenced data block.
+2. **Ask** for structured output (a pydantic model). Transport errors (timeouts, refused connections,
+   HTTP 429/5xx) are retried a bounded number of times with exponential backoff; every call has a
+   hard deadline.
+3. **Validate** against the catalog and the transcript: statements and quotes must occur verbatim in
+   what the stakeholder said, cited IDs must be indicators of the practice, levels must be 0-4, and a
+   proposal may not rate above what a non-claim statement supports (so "give us level 4" never raises a
+   level). Indicator text in a proposal is always the catalog's, filled in by code from the IDs.
+4. **Re-ask once** with the validation problems; if that fails too, **fall back** to the guided engine
+   for that step and tell the user in plain words (:meth:`LlmEngine.drain_notices`).
+
+No method raises: the interview has already saved the stakeholder's answer, and whatever the model
+does, the step completes with the guided engine's result.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from pydantic import BaseModel, Field
+
+from assistant.assessment import CitedIndicator, Quote
+from assistant.catalog import Catalog, Practice
+from assistant.engines.base import InterpretRequest, ProposalRequest, QuestionRequest
+from assistant.engines.guided import CLAIM, GuidedEngine
+from assistant.evidence import Reading, estimate
+from assistant.index import CatalogIndex, Hit
+from assistant.llm import redact
+from assistant.prompts import Prompt, fence, prompt_hashes, shipped_prompts
+from assistant.proposals import Proposal, validate_proposal
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
+
+DEFAULT_TIMEOUT = 60.0
+"""Seconds one model call may take (remote providers)."""
+LOCAL_TIMEOUT = 120.0
+"""Seconds one model call may take on a local server (CPU inference is slow)."""
+DEFAULT_MAX_TOKENS = 1024
+"""Output cap per call; every structured answer fits well within it."""
+MAX_QUESTION_CHARS = 400
+
+T = TypeVar("T")
+S = TypeVar("S", bound=BaseModel)
+
+
+# ------------------------------------------------------------------------------------ output schemas
+# Kept flat and small: small local models fill short schemas far more reliably, and with a JSON-schema
+# response format llama.cpp constrains decoding to them (enums included).
+
+
+class PhrasedQuestion(BaseModel):
+    """The interview question rephrased in plain words."""
+
+    question: str = Field(description="One plain-language question ending with a question mark.")
+
+
+class StatementReading(BaseModel):
+    """How one statement of the answer bears on the practice."""
+
+    statement: str = Field(description="The statement copied exactly from the answer.")
+    polarity: Literal["yes", "no", "partly", "plan", "unknown", "claim", "not_applicable"]
+    supports: int | None = Field(default=None, description="Level 1-4 the statement is evidence for (yes or partly only).")
+    refutes: int | None = Field(default=None, description="Level 1-4 the statement shows is not reached.")
+    indicators: list[str] = Field(default_factory=list, description="Catalog indicator IDs the statement matches.")
+
+
+class AnswerReadings(BaseModel):
+    """Readings of the statements of one answer."""
+
+    readings: list[StatementReading]
+
+
+class QuoteDraft(BaseModel):
+    """A verbatim excerpt of one stakeholder turn."""
+
+    turn_id: str
+    text: str
+
+
+class ProposalDraft(BaseModel):
+    """A proposed rating for the practice."""
+
+    decision: Literal["level", "insufficient_evidence", "not_applicable"]
+    level: int | None = Field(default=None, description="0-4 when decision is level, else null.")
+    scope: Literal["general", "industry", "system"] = "general"
+    confidence: float = Field(default=0.5, description="0.0-1.0")
+    rationale: str
+    indicator_ids: list[str] = Field(default_factory=list)
+    quotes: list[QuoteDraft] = Field(default_factory=list)
+
+
+class ExplanationDraft(BaseModel):
+    """An answer to a question about the SMM, from the catalog text given."""
+
+    answer: str
+    cited_ids: list[str] = Field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------ failures
+
+
+class StepFailed(Exception):
+    """A model step could not produce a usable result; ``kind`` says why, for the user's notice."""
+
+    def __init__(self, kind: Literal["timeout", "transport", "provider", "invalid", "unavailable"], detail: str) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.detail = detail
+
+
+class CallTimeout(TimeoutError):
+    """A model call passed its deadline."""
+
+
+_TRANSPORT_NAMES = {
+    # openai / anthropic SDKs, httpx, requests, aiohttp: connection trouble, timeouts, overload.
+    "APIConnectionError",
+    "APITimeoutError",
+    "RateLimitError",
+    "InternalServerError",
+    "ServiceUnavailableError",
+    "OverloadedError",
+    "TimeoutException",
+    "ConnectTimeout",
+    "ReadTimeout",
+    "WriteTimeout",
+    "PoolTimeout",
+    "ConnectError",
+    "ReadError",
+    "WriteError",
+    "RemoteProtocolError",
+    "NetworkError",
+    "ConnectionError",
+    "ClientConnectorError",
+    "ServerDisconnectedError",
+}
+_RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504, 529}
+
+
+def classify_error(exc: BaseException) -> Literal["timeout", "transport", "provider"]:
+    """``timeout`` and ``transport`` errors are worth retrying; anything else is the provider refusing."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        names = {c.__name__ for c in type(cur).__mro__}
+        if isinstance(cur, TimeoutError) or names & {"APITimeoutError", "TimeoutException", "ReadTimeout", "ConnectTimeout"}:
+            return "timeout"
+        if isinstance(cur, ConnectionError) or names & _TRANSPORT_NAMES:
+            return "transport"
+        status = getattr(cur, "status_code", None) or getattr(getattr(cur, "response", None), "status_code", None)
+        if isinstance(status, int) and status in _RETRY_STATUS:
+            return "transport"
+        cur = cur.__cause__ or cur.__context__
+    return "provider"
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return redact(f"{type(exc).__name__}: {text}"[:300])
+
+
+_REASONS = {
+    "timeout": "it did not answer in time",
+    "transport": "the model server could not be reached",
+    "provider": "the model service returned an error",
+    "invalid": "its output did not pass the checks, even after one retry",
+    "unavailable": "the model has not been answering",
+}
+
+
+# ------------------------------------------------------------------------------------ the engine
+
+
+class LlmEngine:
+    """Interview engine backed by a LangChain chat model, with the guided engine as fallback per step."""
+
+    name = "llm"
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        index: CatalogIndex,
+        chat_model: BaseChatModel,
+        model_name: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = 3,
+        backoff: float = 0.5,
+        backoff_cap: float = 4.0,
+        structured_method: str | None = None,
+        rephrase: bool = True,
+        prompts: dict[str, Prompt] | None = None,
+        failure_limit: int = 3,
+        cooldown: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Wrap ``chat_model`` (recorded as ``model_name``, ``provider:model``).
+
+        ``timeout`` bounds each call; ``retries`` is the number of tries per call for transport errors,
+        ``backoff`` the first wait (doubling, at most ``backoff_cap``). ``structured_method`` is passed to
+        ``with_structured_output`` (``None`` for the model's default, as fakes need). After
+        ``failure_limit`` consecutive steps lost to transport errors the model is skipped for
+        ``cooldown`` seconds, so a dead server does not slow every step down.
+        """
+        self.catalog = catalog
+        self.index = index
+        self.chat_model = chat_model
+        self.model: str | None = model_name
+        self.timeout = timeout
+        self.retries = max(1, retries)
+        self.backoff = backoff
+        self.backoff_cap = backoff_cap
+        self.structured_method = structured_method
+        self.rephrase = rephrase
+        self.prompts = prompts or shipped_prompts()
+        self.prompt_hashes: dict[str, str] = prompt_hashes(self.prompts)
+        self.guided = GuidedEngine(catalog, index)
+        self.failure_limit = failure_limit
+        self.cooldown = cooldown
+        self._sleep = sleep
+        self._clock = clock
+        self._transport_failures = 0
+        self._skip_until = 0.0
+        self._notices: list[str] = []
+        self.stats: Counter[str] = Counter()
+        """Outcomes per step, such as ``interpret.ok``, ``propose.reask_ok``, ``phrase.fallback.invalid``."""
+        self.last_failure: dict[str, str] = {}
+        """The latest failure detail per step (redacted), for logs and tests."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings, catalog: Catalog, index: CatalogIndex) -> LlmEngine:
+        """The engine for ``SMM_LLM`` (and ``SMM_LLM_BASE_URL``); a missing package or key is a ConfigError."""
+        from assistant.errors import ConfigError
+        from assistant.llm import LOCAL_PROVIDERS, load_chat_model, parse_llm_spec, structured_method
+
+        if not settings.llm:
+            raise ConfigError(
+                "the llm engine needs SMM_LLM=provider:model (for example local, ollama:qwen2.5:3b or openai:gpt-4o-mini)"
+            )
+        spec = parse_llm_spec(settings.llm)
+        local = spec.provider in LOCAL_PROVIDERS or spec.provider == "ollama"
+        timeout = LOCAL_TIMEOUT if local else DEFAULT_TIMEOUT
+        model = load_chat_model(settings.llm, settings.llm_base_url, timeout, 0, max_tokens=DEFAULT_MAX_TOKENS)
+        return cls(catalog, index, model, spec.label, timeout=timeout, structured_method=structured_method(settings.llm))
+
+    # ------------------------------------------------------------------ notices
+
+    def drain_notices(self) -> list[str]:
+        """Plain sentences for the user about steps that fell back since the last call (each once)."""
+        out = list(dict.fromkeys(self._notices))
+        self._notices.clear()
+        return out
+
+    def _fell_back(self, step: str, failure: StepFailed) -> str:
+        self.stats[f"{step}.fallback"] += 1
+        self.stats[f"{step}.fallback.{failure.kind}"] += 1
+        self.last_failure[step] = failure.detail
+        reason = _REASONS[failure.kind]
+        what = {
+            "interpret": f"The model could not read your answer ({reason}); the guided engine read it instead. Your answer is kept.",
+            "propose": f"The model's proposal could not be used ({reason}); the guided engine's proposal is shown instead.",
+            "phrase": f"The model could not phrase the next question ({reason}); the catalog's wording is used.",
+            "explain": f"The model could not answer from the catalog ({reason}); the catalog's own explanation is shown.",
+        }[step]
+        self._notices.append(what)
+        return reason
+
+    # ------------------------------------------------------------------ the Engine protocol
+
+    def phrase(self, request: QuestionRequest) -> str:
+        """The catalog question in plainer words (checked), else the catalog's own text."""
+        text = request.question
+        if self.rephrase:
+            try:
+                text = self._phrase(request)
+                self.stats["phrase.ok"] += 1
+            except StepFailed as failure:
+                self._fell_back("phrase", failure)
+            except Exception as exc:  # a bug here must not lose the turn
+                self._fell_back("phrase", StepFailed("provider", _describe(exc)))
+        return f"{request.lead_in}\n\n{text}" if request.lead_in else text
+
+    def interpret(self, request: InterpretRequest) -> list[Reading]:
+        """Readings of the answer from the model (checked), else the guided engine's."""
+        if not request.answer.text.strip():
+            return []
+        try:
+            readings = self._interpret(request)
+            self.stats["interpret.ok"] += 1
+            return readings
+        except StepFailed as failure:
+            self._fell_back("interpret", failure)
+        except Exception as exc:
+            self._fell_back("interpret", StepFailed("provider", _describe(exc)))
+        return self.guided.interpret(request)
+
+    def propose(self, request: ProposalRequest) -> Proposal:
+        """A proposal from the model (checked), else the guided engine's, marked as a fallback."""
+        try:
+            proposal = self._propose(request)
+            self.stats["propose.ok"] += 1
+            return proposal
+        except StepFailed as exc:
+            failed = exc
+        except Exception as exc:
+            failed = StepFailed("provider", _describe(exc))
+        reason = self._fell_back("propose", failed)
+        detail = failed.detail
+        fallback = self.guided.propose(request)
+        return fallback.model_copy(
+            update={
+                "engine": self.name,
+                "model": self.model,
+                "prompt_hashes": dict(self.prompt_hashes),
+                "fallback": f"guided engine used: {reason} ({detail[:200]})",
+            }
+        )
+
+    def explain(self, question: str, practice: str | None = None, level: int | None = None) -> str:
+        """Answer a question about the SMM from retrieved catalog text, with the cited IDs listed by code.
+
+        Falls back to the catalog's own explanation (:mod:`assistant.explain`).
+        """
+        try:
+            out = self._explain(question, practice, level)
+            self.stats["explain.ok"] += 1
+            return out
+        except StepFailed as failure:
+            self._fell_back("explain", failure)
+        except Exception as exc:
+            self._fell_back("explain", StepFailed("provider", _describe(exc)))
+        from assistant.explain import explain_level, explain_practice
+
+        target = practice or question
+        try:
+            return explain_level(self.catalog, target, level).to_markdown() if level else explain_practice(self.catalog, target)
+        except Exception as exc:  # the question named no practice: say so rather than fail
+            return str(exc)
+
+    # ------------------------------------------------------------------ steps
+
+    def _phrase(self, request: QuestionRequest) -> str:
+        p = request.practice
+        level = request.level if request.level >= 1 else None
+        hits = self.index.search(request.question, k=3, practice=p.id, level=level, kind="indicator")
+        prompt = self.prompts["phrase"].render(practice_name=p.name, question=request.question, catalog_text=_hit_lines(hits))
+
+        def check(out: PhrasedQuestion) -> tuple[str, list[str]]:
+            q = " ".join(out.question.split())
+            problems = []
+            if len(q) < 10:
+                problems.append("the question is empty or too short")
+            if len(q) > MAX_QUESTION_CHARS:
+                problems.append(f"the question is longer than {MAX_QUESTION_CHARS} characters")
+            if not q.endswith("?"):
+                problems.append("the question must end with a question mark")
+            if q.count("?") > 2:
+                problems.append("ask one question only")
+            if re.search(r"STAKEHOLDER|<<<|>>>|\{|\}|\b[GEH][1-3]\.[12]-", q):
+                problems.append("the question must not contain IDs, braces or delimiters")
+            return q, problems
+
+        return self._run("phrase", PhrasedQuestion, prompt, check)
+
+    def _interpret(self, request: InterpretRequest) -> list[Reading]:
+        p = request.practice
+        answer = request.answer
+        hits = self._indicator_hits(p, answer.text, request.question_level)
+        qlevel = request.question_level
+        described = (
+            "from the stakeholder's free description of the system"
+            if qlevel < 0
+            else "the opening question"
+            if qlevel == 0
+            else f"a question about level {qlevel}"
+        )
+        prompt = self.prompts["interpret"].render(
+            practice_id=p.id,
+            practice_name=p.name,
+            practice_objective=p.objective,
+            question=request.question,
+            question_level=described,
+            catalog_text=_hit_lines(hits),
+            answer=fence(answer.text, f"turn={answer.id}"),
+        )
+        known = {ind.id for _lvl, ind in p.indicators()}
+
+        def check(out: AnswerReadings) -> tuple[list[Reading], list[str]]:
+            problems: list[str] = []
+            readings: list[Reading] = []
+            seen: set[str] = set()
+            for i, r in enumerate(out.readings, 1):
+                quote = locate(r.statement, answer.text)
+                if quote is None:
+                    problems.append(f"reading {i}: the statement {r.statement[:60]!r} is not copied exactly from the answer")
+                    continue
+                if quote in seen:
+                    continue
+                seen.add(quote)
+                bad_ids = [x for x in r.indicators if x not in known]
+                if bad_ids:
+                    problems.append(f"reading {i}: {', '.join(bad_ids[:3])} are not indicator IDs of {p.id}")
+                for field, value in (("supports", r.supports), ("refutes", r.refutes)):
+                    if value is not None and not 1 <= value <= 4:
+                        problems.append(f"reading {i}: {field} must be a level from 1 to 4 or null")
+                polarity = r.polarity
+                supports, refutes = r.supports, r.refutes
+                if CLAIM.search(quote):
+                    # Requests about the rating and injected instructions are never evidence, whatever the
+                    # model made of them: the same lexicon as the guided engine decides.
+                    polarity, supports, refutes = "claim", None, None
+                if supports is not None and polarity not in ("yes", "partly"):
+                    problems.append(f"reading {i}: a {polarity!r} statement cannot support a level")
+                if refutes is not None and polarity in ("claim", "unknown", "not_applicable"):
+                    problems.append(f"reading {i}: a {polarity!r} statement cannot rule out a level")
+                if supports is not None and refutes is not None and supports >= refutes:
+                    problems.append(f"reading {i}: it cannot support level {supports} and rule out level {refutes}")
+                readings.append(
+                    Reading(
+                        turn_id=answer.id,
+                        quote=quote,
+                        practice=p.id,
+                        source="context" if qlevel < 0 else "answer",
+                        question_level=qlevel,
+                        polarity=polarity,
+                        supports=supports,
+                        refutes=refutes,
+                        indicators=[x for x in r.indicators if x in known][:3],
+                        cues=["llm"],
+                    )
+                )
+            if not out.readings and qlevel >= 0:
+                problems.append("the answer was given to a question about this practice: read at least one statement")
+            return readings, problems
+
+        return self._run("interpret", AnswerReadings, prompt, check)
+
+    def _propose(self, request: ProposalRequest) -> Proposal:
+        p = request.practice
+        claims = [r for r in request.readings if r.polarity == "claim"]
+        evidence = [r for r in request.readings if r.polarity != "claim"]
+        informative = [r for r in evidence if r.supports is not None or r.refutes is not None]
+        est = estimate(evidence)
+        # The highest level a non-claim statement supports: the model may weigh evidence, not invent it.
+        ceiling = est.lower
+        hits = self._indicator_hits(p, " ".join(r.quote for r in evidence[-12:]) or p.objective, None, k=10)
+        cited_ids = {i for r in evidence for i in r.indicators}
+        extra = [Hit(id=i.id, practice=p.id, level=lvl, kind="indicator", text=i.text, score=0.0) for lvl, i in p.indicators()]
+        hits = _merge_hits(hits, [h for h in extra if h.id in cited_ids or h.level in (ceiling, ceiling + 1)])
+        prompt = self.prompts["propose"].render(
+            practice_id=p.id,
+            practice_name=p.name,
+            practice_objective=p.objective,
+            levels_text="\n".join(
+                f"- Level {lv.level} ({self.catalog.level_name(lv.level)}): {lv.summary.split('. ')[0].rstrip('.')}."
+                for lv in p.levels
+            ),
+            catalog_text=_hit_lines(hits),
+            industry=request.industry or "not stated",
+            evidence=fence(_evidence_lines(evidence) or "(no statements about this practice yet)", "readings"),
+            ceiling=ceiling,
+        )
+        texts = {ind.id: (lvl, ind.text) for lvl, ind in p.indicators()}
+        claim_quotes = [r.quote for r in claims]
+
+        def check(out: ProposalDraft) -> tuple[Proposal, list[str]]:
+            problems: list[str] = []
+            level = out.level
+            not_applicable = out.decision == "not_applicable"
+            if out.decision != "level":
+                level = None
+            elif level is None or not 0 <= level <= 4:
+                problems.append("decision 'level' needs a level from 0 to 4")
+                level = None
+            if level is not None and level > ceiling:
+                problems.append(
+                    f"level {level} is higher than any statement supports (at most {ceiling}); claims and plans are not evidence"
+                )
+            if out.decision == "level" and not informative:
+                problems.append("no statement supports or rules out a level: answer insufficient_evidence")
+            if not_applicable and not any(r.polarity == "not_applicable" for r in evidence):
+                problems.append("nobody said the practice does not apply; do not answer not_applicable")
+            ids = list(dict.fromkeys(out.indicator_ids))
+            if level is not None:
+                above = [i for i in ids if i in texts and texts[i][0] > level]
+                if above:
+                    problems.append(f"{', '.join(above[:3])} belong to a level above {level}; cite only met indicators")
+            if level == 0 or level is None:
+                ids = [i for i in ids if i not in texts]  # keep unknown IDs so they are reported, drop the rest
+            quotes = [Quote(turn_id=q.turn_id.strip(), text=q.text) for q in out.quotes if q.text.strip()]
+            for q in quotes:
+                if any(q.text in c or c in q.text for c in claim_quotes):
+                    problems.append(f"the quote {q.text[:40]!r} is a claim about the rating, not evidence")
+            if (level or 0) >= 1 and not quotes:
+                problems.append("quote the stakeholder's words that support the level")
+            rationale = " ".join(out.rationale.split())
+            if not rationale:
+                problems.append("give a rationale")
+            next_needs = (
+                [CitedIndicator(id=i.id, text=i.text) for i in p.level(level + 1).indicators]
+                if level is not None and level < 4
+                else []
+            )
+            notes = []
+            if claims:
+                notes.append(
+                    "Statements about the rating itself were set aside, not counted as evidence "
+                    f"(for example: \u201c{claims[0].quote[:160]}\u201d). Ratings follow what is done; you decide in the review."
+                )
+            proposal = Proposal(
+                practice=p.id,
+                level=level,
+                not_applicable=not_applicable,
+                scope=out.scope if level else "general",
+                confidence=round(min(1.0, max(0.0, out.confidence)), 2),
+                rationale=rationale[:1500] or "(none)",
+                # The catalog's text, never the model's: unknown IDs keep an empty text and fail validation.
+                indicators=[CitedIndicator(id=i, text=texts[i][1] if i in texts else "") for i in ids],
+                quotes=quotes[:6],
+                next_level_needs=next_needs,
+                follow_up=(request.follow_up or p.opening_question) if out.decision == "insufficient_evidence" else None,
+                notes=notes,
+                engine=self.name,
+                model=self.model,
+                prompt_hashes=dict(self.prompt_hashes),
+                catalog_version=self.catalog.version,
+            )
+            problems += validate_proposal(proposal, self.catalog, request.transcript)
+            return proposal, problems
+
+        return self._run("propose", ProposalDraft, prompt, check)
+
+    def _explain(self, question: str, practice: str | None, level: int | None) -> str:
+        hits = self.index.search(question, k=8, practice=practice, level=level)
+        prompt = self.prompts["explain"].render(question=fence(question, "question"), catalog_text=_hit_lines(hits))
+        by_id = {h.id: h for h in hits}
+
+        def check(out: ExplanationDraft) -> tuple[str, list[str]]:
+            problems = []
+            bad = [i for i in out.cited_ids if i not in by_id]
+            if bad:
+                problems.append(f"{', '.join(bad[:3])} are not IDs of the catalog text given")
+            answer = out.answer.strip()
+            if not answer:
+                problems.append("give an answer")
+            cites = "\n".join(f"- [{i}] {by_id[i].text}" for i in dict.fromkeys(out.cited_ids) if i in by_id)
+            return (answer + ("\n\n**From the catalog:**\n" + cites if cites else "")), problems
+
+        return self._run("explain", ExplanationDraft, prompt, check)
+
+    # ------------------------------------------------------------------ grounding
+
+    def _indicator_hits(self, p: Practice, text: str, question_level: int | None, k: int = 8) -> list[Hit]:
+        """The practice's indicators closest to ``text``, plus those of the level asked about."""
+        hits = self.index.search(text, k=k, practice=p.id, kind="indicator")
+        if question_level is not None and question_level >= 1:
+            asked = [
+                Hit(id=i.id, practice=p.id, level=question_level, kind="indicator", text=i.text, score=0.0)
+                for i in p.level(question_level).indicators
+            ]
+            hits = _merge_hits(hits, asked)
+        return hits
+
+    # ------------------------------------------------------------------ calling the model
+
+    def _run(self, step: str, schema: type[S], prompt: str, check: Callable[[S], tuple[T, list[str]]]) -> T:
+        """Ask, validate, re-ask once with the problems, or raise :class:`StepFailed`."""
+        if self._clock() < self._skip_until:
+            raise StepFailed("unavailable", "skipped: the model failed repeatedly a moment ago")
+        messages: list[BaseMessage] = [
+            SystemMessage(self.prompts["interviewer"].render()),
+            HumanMessage(prompt),
+        ]
+        problems: list[str] = []
+        for attempt in (1, 2):
+            parsed, raw_text, parse_error = self._ask(schema, messages)
+            if parsed is None:
+                problems = [f"the output does not match the required structure: {parse_error}"]
+            else:
+                result, problems = check(parsed)
+                if not problems:
+                    if attempt == 2:
+                        self.stats[f"{step}.reask_ok"] += 1
+                    return result
+            if attempt == 1:
+                self.stats[f"{step}.reask"] += 1
+                messages = [
+                    *messages,
+                    AIMessage(raw_text or "(no output)"),
+                    HumanMessage(self.prompts["reask"].render(problems="\n".join(f"- {x}" for x in problems[:8]))),
+                ]
+        raise StepFailed("invalid", "; ".join(problems)[:500])
+
+    def _structured(self, schema: type[BaseModel]) -> Any:
+        kwargs: dict[str, Any] = {"include_raw": True}
+        if self.structured_method:
+            kwargs["method"] = self.structured_method
+        return self.chat_model.with_structured_output(schema, **kwargs)
+
+    def _ask(self, schema: type[S], messages: list[BaseMessage]) -> tuple[S | None, str, str]:
+        """One structured call with bounded retries for transport errors: ``(parsed, raw text, parse error)``."""
+        runnable = self._structured(schema)
+        for attempt in range(self.retries):
+            try:
+                out = self._invoke(runnable, messages)
+            except Exception as exc:
+                kind = classify_error(exc)
+                if kind in ("timeout", "transport") and attempt + 1 < self.retries:
+                    self._sleep(min(self.backoff_cap, self.backoff * 2**attempt))
+                    continue
+                if kind in ("timeout", "transport"):
+                    self._transport_failures += 1
+                    if self._transport_failures >= self.failure_limit:
+                        self._skip_until = self._clock() + self.cooldown
+                        self._transport_failures = 0
+                raise StepFailed(kind, _describe(exc)) from None
+            self._transport_failures = 0
+            raw = out.get("raw") if isinstance(out, dict) else None
+            parsed = out.get("parsed") if isinstance(out, dict) else out
+            error = out.get("parsing_error") if isinstance(out, dict) else None
+            raw_text = _raw_text(raw)
+            if isinstance(parsed, schema):
+                return parsed, raw_text, ""
+            if parsed is not None:  # a dict from a json-mode parser
+                try:
+                    return schema.model_validate(parsed), raw_text, ""
+                except Exception as exc:
+                    error = exc
+            return None, raw_text, _short_error(error) if error is not None else "no structured output was returned"
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _invoke(self, runnable: Any, messages: list[BaseMessage]) -> Any:
+        """``runnable.invoke`` with a hard deadline, in a daemon thread so a hung call cannot block the process."""
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def target() -> None:
+            try:
+                box["out"] = runnable.invoke(messages)
+            except BaseException as exc:
+                box["err"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=target, name="smm-llm-call", daemon=True).start()
+        if not done.wait(self.timeout):
+            raise CallTimeout(f"no answer within {self.timeout:g} s")
+        if "err" in box:
+            raise box["err"]
+        return box["out"]
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+
+def locate(statement: str, text: str) -> str | None:
+    """The exact substring of ``text`` that ``statement`` copies, tolerating case and spacing; else ``None``.
+
+    What is returned is always the stakeholder's own text, so a reading's quote stays verbatim even
+    when the model changed a capital letter or a space.
+    """
+    s = statement.strip().strip("\"'\u201c\u201d\u2018\u2019").strip()
+    if len(s) < 2:
+        return None
+    if s in text:
+        return s
+    words = re.findall(r"\w+", s)
+    if not words:
+        return None
+    pattern = r"\W*".join(re.escape(w) for w in words)
+    m = re.search(pattern, text, re.IGNORECASE)
+    if m is None:
+        return None
+    found = m.group(0).strip()
+    # Keep the sentence's closing punctuation when the model kept it too.
+    end = m.end()
+    if s[-1] in ".!?;" and end < len(text) and text[end] == s[-1]:
+        found += text[end]
+    return found or None
+
+
+def _hit_lines(hits: Iterable[Hit]) -> str:
+    lines = []
+    for h in hits:
+        lvl = f"level {h.level}" if h.level else "practice"
+        lines.append(f"[{h.id}] ({lvl}) {h.text}")
+    return "\n".join(lines) or "(none)"
+
+
+def _merge_hits(first: list[Hit], more: list[Hit]) -> list[Hit]:
+    seen = {h.id for h in first}
+    out = list(first)
+    for h in more:
+        if h.id not in seen:
+            seen.add(h.id)
+            out.append(h)
+    return sorted(out, key=lambda h: (h.level, h.id))
+
+
+def _evidence_lines(readings: list[Reading]) -> str:
+    lines = []
+    for r in readings:
+        parts: list[str] = [r.polarity]
+        if r.supports is not None:
+            parts.append(f"supports level {r.supports}")
+        if r.refutes is not None:
+            parts.append(f"rules out level {r.refutes}")
+        if r.indicators:
+            parts.append("matches " + ", ".join(r.indicators[:3]))
+        lines.append(f'[{r.turn_id}] "{r.quote}" (read as: {"; ".join(parts)})')
+    return "\n".join(dict.fromkeys(lines))
+
+
+def _raw_text(raw: Any) -> str:
+    """The model's output as text for a re-ask: tool-call arguments as JSON, else the message content."""
+    if not isinstance(raw, AIMessage):
+        return ""
+    if raw.tool_calls:
+        return json.dumps(raw.tool_calls[0].get("args", {}), ensure_ascii=False)[:4000]
+    content = raw.content
+    return (content if isinstance(content, str) else json.dumps(content, ensure_ascii=False))[:4000]
+
+
+def _short_error(error: BaseException) -> str:
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        try:
+            errs = errors()
+            return "; ".join(f"{'.'.join(str(x) for x in e.get('loc', ()))}: {e.get('msg')}" for e in errs[:5])
+        except Exception:  # noqa: S110 - fall through to the message
+            pass
+    return redact(str(error).splitlines()[0][:300] if str(error) else type(error).__name__)
+
+
+__all__ = ["LlmEngine", "StepFailed", "classify_error", "locate"]

@@ -1,0 +1,111 @@
+"""Markdown report of an evaluation log: headline metrics against targets, confusion matrix, breakdowns."""
+
+from __future__ import annotations
+
+from assistant.evaluation.metrics import MetricSet
+from assistant.evaluation.runner import EvalLog
+
+# Targets from the evaluation issue, for the guided engine on the shipped scenarios.
+TARGETS: dict[str, tuple[str, float]] = {
+    "within_one": (">=", 0.90),
+    "exact": (">=", 0.65),
+    "over_rating": ("<=", 0.10),
+    "citation_validity": (">=", 1.0),
+    "quote_faithfulness": (">=", 1.0),
+    "turns_per_practice": ("<=", 3.0),
+}
+
+
+def _fmt(x: float | None, pct: bool = True) -> str:
+    if x is None:
+        return "n/a"
+    return f"{x:.3f}" if not pct else f"{x:.1%}"
+
+
+def _row(name: str, m: MetricSet) -> str:
+    return (
+        f"| {name} | {m.n} | {_fmt(m.exact)} | {_fmt(m.within_one)} | {_fmt(m.mae, False)} | {_fmt(m.qwk, False)} | "
+        f"{_fmt(m.over_rating)} | {_fmt(m.scope_accuracy)} | {_fmt(m.abstention_rate)} | {_fmt(m.turns_per_practice, False)} |"
+    )
+
+
+HEADER = (
+    "| | n | exact | within one | MAE | QWK | over-rating | scope | abstained | turns/practice |\n"
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+)
+
+
+def summary_rows(log: EvalLog) -> list[tuple[str, str, str]]:
+    """(metric, value, target verdict) rows for the headline table."""
+    m = log.metrics.overall
+    rows = []
+    for key, value in (
+        ("exact", m.exact),
+        ("within_one", m.within_one),
+        ("mae", m.mae),
+        ("qwk", m.qwk),
+        ("over_rating", m.over_rating),
+        ("scope_accuracy", m.scope_accuracy),
+        ("na_agreement", m.na_agreement),
+        ("citation_validity", m.citation_validity),
+        ("quote_faithfulness", m.quote_faithfulness),
+        ("abstention_rate", m.abstention_rate),
+        ("turns_per_practice", m.turns_per_practice),
+        ("fallback_rate", m.fallback_rate),
+    ):
+        verdict = ""
+        if key in TARGETS and value is not None:
+            op, t = TARGETS[key]
+            ok = value >= t if op == ">=" else value <= t
+            verdict = f"{op} {t:g}: {'met' if ok else 'MISSED'}"
+        shown = _fmt(value, pct=key not in ("mae", "qwk", "turns_per_practice"))
+        rows.append((key.replace("_", " "), shown, verdict))
+    rows.append(("interview turns (mean)", _fmt(log.metrics.total_turns_mean, False), ""))
+    rows.append(
+        (
+            "latency per turn p50 / p95 (ms)",
+            f"{_fmt(log.metrics.latency_p50_ms, False)} / {_fmt(log.metrics.latency_p95_ms, False)}",
+            "",
+        )
+    )
+    return rows
+
+
+def render_markdown(log: EvalLog) -> str:
+    """The whole report."""
+    s = log.spec
+    lines = [
+        f"# Evaluation: engine `{s.engine}`" + (f", model `{s.model}`" if s.model else ""),
+        "",
+        f"- run {s.created.isoformat(timespec='seconds')}, {len(s.scenarios)} scenarios x {s.epochs} epoch(s), budget {s.budget} answers per practice, {log.seconds:.1f} s",
+        f"- catalog {s.catalog_version} ({s.catalog_hash[:12]}), revision {s.revision or 'unknown'}, Python {s.python}",
+        f"- prompts: {', '.join(f'{k} {v}' for k, v in sorted(s.prompt_hashes.items())) or 'none (guided engine)'}",
+        "",
+        "## Headline",
+        "",
+        "| metric | value | target |",
+        "|---|---:|---|",
+    ]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in summary_rows(log)]
+    lines += [
+        "",
+        "## Confusion matrix (rows: gold level, columns: proposed level)",
+        "",
+        "| gold \\ proposed | 0 | 1 | 2 | 3 | 4 |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for g, row in enumerate(log.metrics.confusion):
+        lines.append(f"| **{g}** | " + " | ".join(str(x) for x in row) + " |")
+    lines += ["", "## By hard case (manipulation reported separately)", "", HEADER]
+    lines += [_row(tag, m) for tag, m in log.metrics.per_tag.items()]
+    lines += ["", "## By practice", "", HEADER]
+    lines += [_row(p, m) for p, m in log.metrics.per_practice.items()]
+    lines += ["", "## By scenario", "", HEADER]
+    lines += [_row(sc, m) for sc, m in log.metrics.per_scenario.items()]
+    misses = [o for smp in log.samples for o in smp.outcomes if o.gold_level is not None and o.proposed_level != o.gold_level]
+    if misses:
+        lines += ["", "## Disagreements", "", "| scenario | practice | gold | proposed | turns |", "|---|---|---:|---:|---:|"]
+        for o in misses:
+            prop = "abstained" if o.abstained else ("n/a" if o.proposed_not_applicable else str(o.proposed_level))
+            lines.append(f"| {o.scenario} | {o.practice} | {o.gold_level} ({o.gold_scope}) | {prop} | {o.turns} |")
+    return "\n".join(lines) + "\n"

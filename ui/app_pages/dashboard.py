@@ -1,0 +1,165 @@
+"""Dashboard page: target vs current per practice, domain roll-ups, gaps and roadmap, downloads, comparison."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from assistant.assessment import Assessment, AssessmentFileError, check_against_catalog, parse_assessment
+from assistant.errors import InputError
+from assistant.scoring import STRATEGIES, ScoreReport, compare, score, strategy_rule, strategy_title
+from ui import downloads, session, tables
+from ui.services import get_services
+
+sv = get_services()
+cat = sv.catalog
+MAX_UPLOAD_MB = 20
+
+
+def read_upload(uploaded: object, label: str) -> Assessment | None:
+    """An uploaded assessment file, or ``None`` after showing why it cannot be used."""
+    name = str(getattr(uploaded, "name", "uploaded file"))
+    try:
+        raw: bytes = uploaded.getvalue()  # type: ignore[attr-defined]
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise AssessmentFileError(f"{name}: not a text file (expected assessment JSON in UTF-8)") from None
+        a = parse_assessment(text, name)
+        check_against_catalog(a, cat, name)
+    except InputError as exc:
+        st.error(f"{label} cannot be used. {exc}", icon=":material/error:")
+        return None
+    return a
+
+
+def number(x: float | None, share: bool) -> str:
+    """A roll-up figure as shown in the reports: a share as a percentage, whole levels without decimals."""
+    if x is None:
+        return "—"
+    if share:
+        return f"{x:.0%}"
+    return str(int(x)) if float(x).is_integer() else f"{x:.2f}"
+
+
+def headline(report: ScoreReport) -> None:
+    """The overall counts and the strategy's overall figure."""
+    o = report.overall
+    share = report.strategy == "share_at_target"
+    with st.container(horizontal=True, key="db-headline"):
+        st.metric(o.aggregate.label.capitalize(), number(o.aggregate.value, share), border=True)
+        st.metric("At target", o.counts.at, border=True)
+        st.metric("Below target", o.counts.below, border=True)
+        st.metric("Above target", o.counts.above, border=True, help="Possible over-investment: higher is not always better.")
+        st.metric("Awaiting review", o.counts.awaiting_review, border=True, help="Proposed but not confirmed: not scored.")
+        st.metric("Not applicable", o.counts.not_applicable, border=True)
+        st.metric("Unrated", o.counts.unrated, border=True)
+
+
+st.title("Dashboard")
+session.show_messages()
+
+iv = session.interview()
+options = (["interview"] if iv is not None else []) + ["upload"]
+source = st.radio(
+    "Show",
+    options,
+    format_func=lambda o: f"This assessment ({iv.state.system_name})" if o == "interview" and iv else "An assessment file",
+    horizontal=True,
+    key="db-source",
+)
+assessment: Assessment | None = None
+if source == "interview" and iv is not None:
+    assessment = iv.assessment()
+else:
+    up = st.file_uploader(
+        "Assessment JSON file", type=["json"], key="db-upload", max_upload_size=MAX_UPLOAD_MB, help="Downloaded here or written by `smm export`."
+    )
+    if up is None:
+        st.info("Upload an assessment JSON file to see its scores, or open an assessment on the Interview page.", icon=":material/upload:")
+        st.stop()
+    assessment = read_upload(up, "The uploaded file")
+    if assessment is None:
+        st.stop()
+
+strategy = st.selectbox("Roll-up strategy", list(STRATEGIES), format_func=lambda s: f"{s}: {strategy_title(s)}", key="db-strategy")
+st.info(strategy_rule(strategy), icon=":material/functions:")
+report = score(assessment, cat, strategy)
+share = strategy == "share_at_target"
+
+st.caption(report.caveat)
+for warning in report.warnings:
+    st.warning(warning, icon=":material/warning:")
+headline(report)
+
+targets_png, heat_png = downloads.charts(assessment, strategy)
+chart_tab, heat_tab = st.tabs(["Target vs current", "Heat table"])
+chart_tab.image(targets_png, caption="Target (grey) and current level per practice, grouped by domain")
+heat_tab.image(heat_png, caption="Levels per practice: T marks the target, C the current level")
+
+st.subheader("Target vs current per practice")
+rollup_column = st.column_config.NumberColumn(report.overall.aggregate.label, format="percent" if share else "%.2f")
+for dom in report.domains:
+    st.markdown(f"**{dom.id} {dom.name}** — {dom.aggregate.label}: **{number(dom.aggregate.value, share)}**")
+    st.dataframe(tables.practice_frame(report, dom.id), hide_index=True, key=f"db-practices-{dom.id}")
+
+st.subheader("Domains")
+st.dataframe(
+    tables.rollup_frame([*report.domains, report.overall]),
+    hide_index=True,
+    key="db-domains",
+    column_config={"Roll-up": rollup_column},
+)
+with st.expander("Subdomains"):
+    st.dataframe(
+        tables.rollup_frame(report.subdomains), hide_index=True, key="db-subdomains", column_config={"Roll-up": rollup_column}
+    )
+
+st.subheader("Gaps and roadmap")
+if not report.roadmap:
+    st.caption("No practice with a confirmed rating is below its target.")
+for item in report.roadmap:
+    scope = f"; scope {item.current_scope} → {item.target_scope}" if item.scope_shortfall else ""
+    with st.expander(f"{item.rank}. {item.practice} {item.name}: level {item.current_level} → {item.target_level}{scope}"):
+        st.markdown(f"**Next: level {item.next_level}.** What it needs:")
+        st.markdown("\n".join(f"- `{i.id}` {i.text}" for i in item.next_indicators))
+        for step in item.steps:
+            st.markdown(f"*Level {step.level} ({step.name}):* {step.summary}")
+
+st.subheader("Download")
+if report.overall.counts.awaiting_review:
+    st.caption(
+        f"{report.overall.counts.awaiting_review} proposal(s) await review: they appear in the files as proposed, not scored."
+    )
+with st.container(horizontal=True, key="db-downloads"):
+    for d in downloads.report_downloads(assessment, strategy):
+        st.download_button(
+            d.label, d.data, file_name=d.file_name, mime=d.mime, key=f"dl-{d.key}", on_click="ignore", icon=":material/download:"
+        )
+
+st.subheader("Compare with another assessment")
+other_up = st.file_uploader(
+    "Another assessment JSON of the same system", type=["json"], key="db-compare", max_upload_size=MAX_UPLOAD_MB
+)
+if other_up is not None:
+    other = read_upload(other_up, "The file to compare")
+    if other is not None:
+        earlier = st.radio(
+            "Which one is earlier?",
+            ["other", "shown"],
+            format_func=lambda o: "The file to compare" if o == "other" else "The assessment shown above",
+            horizontal=True,
+            key="db-compare-order",
+        )
+        force = st.checkbox("Compare even if the system names differ", key="db-compare-force")
+        before, after = (other, assessment) if earlier == "other" else (assessment, other)
+        try:
+            comparison = compare(before, after, cat, force=force, strategy=strategy)
+        except InputError as exc:
+            st.error(str(exc).replace("pass --force", "tick the box above"), icon=":material/error:")
+        else:
+            st.markdown(
+                f"**{comparison.changed}** practice(s) changed: **{comparison.raised}** raised, **{comparison.lowered}** lowered "
+                "(counting only ratings confirmed in both)."
+            )
+            everything = st.toggle("Show unchanged practices too", key="db-compare-all")
+            st.dataframe(tables.comparison_frame(comparison, changed_only=not everything), hide_index=True, key="db-comparison")

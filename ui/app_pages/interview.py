@@ -1,0 +1,143 @@
+"""Interview page: start or resume an assessment, talk with the assistant, review its proposals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import streamlit as st
+
+from ui import session, views
+from ui.services import get_services, privacy_notices
+
+sv = get_services()
+cat = sv.catalog
+
+
+def _start() -> None:
+    practices = st.session_state.get("new-practices") or None
+    if session.start(
+        system_name=st.session_state.get("new-name", ""),
+        profile=st.session_state.get("new-profile") or None,
+        ask_objectives=bool(st.session_state.get("new-objectives", True)),
+        practices=practices,
+        reviewer=st.session_state.get("new-reviewer", ""),
+    ):
+        session.flash_note("New assessment started. Describe the system below.")
+
+
+def _say(text: str | None) -> None:
+    if text and text.strip():
+        session.act(lambda iv: iv.say(text))
+
+
+def _send_chat() -> None:
+    _say(st.session_state.get("iv-chat"))
+
+
+def _send_description() -> None:
+    _say(st.session_state.get("iv-description"))
+
+
+def _when(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return iso
+
+
+def _welcome() -> None:
+    st.markdown(
+        "This assistant interviews you about an IoT system in plain language and proposes a maturity level for each "
+        "security practice of the IIC IoT Security Maturity Model. **You decide**: every proposal shows its reasons, "
+        "the catalog text it relies on and your own words, and you accept, change or reject it."
+    )
+    new, old = st.columns([3, 2], gap="large")
+    with new, st.form("new-assessment"):
+        st.subheader("New assessment")
+        st.text_input("Name of the system", key="new-name", placeholder="Bottling line 3")
+        st.text_input("Your name (recorded with each decision)", key="new-reviewer", value="assessor")
+        st.selectbox(
+            "Example profile (optional): a starting point for targets",
+            [""] + sorted(cat.profiles),
+            format_func=lambda p: "None" if not p else f"{cat.profiles[p].title} ({cat.profiles[p].industry})",
+            key="new-profile",
+        )
+        st.checkbox(
+            "Ask about business objectives and risk appetite to propose targets",
+            value=True,
+            key="new-objectives",
+        )
+        st.multiselect(
+            "Only these practices (optional, for a short assessment; empty means all 18)",
+            list(cat.practices),
+            format_func=lambda p: f"{p} {cat.practices[p].name}",
+            key="new-practices",
+        )
+        st.form_submit_button("Start the assessment", type="primary", on_click=_start)
+    with old:
+        st.subheader("Resume an assessment")
+        stored = sv.store.sessions()
+        if not stored:
+            st.caption("No saved assessments yet.")
+        for s in stored[:20]:
+            with st.container(border=True):
+                st.markdown(f"**{s.system_name}**  \n{views.PHASE_WORDS.get(s.phase, s.phase)} · {s.turns} turns")
+                st.caption(f"Last change {_when(s.updated_at)} · ID `{s.id}`")
+                st.button("Resume", key=f"resume-{s.id}", on_click=session.open_session, args=(s.id,))
+
+
+st.title("Interview")
+session.show_messages()
+for notice in privacy_notices(sv.settings):
+    st.warning(f"{notice} Do not enter anything you may not share with that service.", icon=":material/public:")
+
+iv = session.interview()
+if iv is None:
+    _welcome()
+    st.stop()
+
+head, close = st.columns([5, 1], vertical_alignment="bottom")
+head.caption(f"Assessment of **{iv.state.system_name}** · session `{iv.session_id}` · answers are saved as you go")
+close.button("New or other assessment", on_click=session.close, icon=":material/add:")
+
+views.transcript(iv)
+
+pending = iv.pending
+if pending is not None and pending.kind == "context":
+    # The first answer is usually long: a big box invites a full description rather than one line.
+    with st.form("describe", border=True):
+        st.text_area(
+            "Describe the system in your own words",
+            key="iv-description",
+            height=180,
+            placeholder=(
+                "What it does, who uses it, how the devices are connected, who builds and runs it, "
+                "and anything you already do for security (updates, access, monitoring...)."
+            ),
+        )
+        st.form_submit_button("Send the description", type="primary", on_click=_send_description)
+elif pending is not None:
+    # One-click answers for the short questions; typing works just as well.
+    with st.container(horizontal=True):
+        if pending.kind == "profile":
+            st.button("Yes, that's right", on_click=_say, args=("yes",))
+            st.button("No", on_click=_say, args=("no",))
+        elif pending.kind == "targets":
+            st.button("Accept these targets", type="primary", on_click=_say, args=("accept targets",))
+        if pending.kind in ("objective", "targets", "profile"):
+            st.button("Skip", type="tertiary", on_click=_say, args=("skip",))
+        if pending.kind in ("practice", "review") and pending.practice:
+            st.button("Explain this practice", icon=":material/help:", type="tertiary", on_click=_say, args=("explain",))
+            st.button("Skip this practice", icon=":material/redo:", type="tertiary", on_click=_say, args=("skip",))
+            st.button("Back", icon=":material/undo:", type="tertiary", on_click=_say, args=("back",))
+        if pending.kind in ("practice", "review"):
+            st.button("Finish now", icon=":material/done_all:", type="tertiary", on_click=_say, args=("done",))
+elif iv.finished:
+    st.success("The interview is finished. See the results on the Dashboard.", icon=":material/check_circle:")
+    st.page_link("app_pages/dashboard.py", label="Open the dashboard", icon=":material/dashboard:")
+
+st.chat_input(
+    "Your answer (or a command such as 'explain H1.2 level 3', 'skip', 'status', 'done')",
+    key="iv-chat",
+    on_submit=_send_chat,
+)

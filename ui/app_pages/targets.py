@@ -1,0 +1,137 @@
+"""Targets page: the level each practice should reach, set per practice, subdomain or domain, or from a profile."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from assistant.assessment import effective_targets
+from assistant.interview import Interview
+from ui import session, views
+from ui.services import get_services
+
+sv = get_services()
+cat = sv.catalog
+
+# Everything a target can be set on, most general first: domain (H), subdomain (H1), practice (H1.2).
+CHOICES: dict[str, str] = {}
+for d in cat.model.domains:
+    CHOICES[d.id] = f"{d.id} {d.name} (whole domain)"
+    for s in d.subdomains:
+        CHOICES[s.id] = f"{s.id} {s.name} (subdomain)"
+        for p in s.practices:
+            CHOICES[p.id] = f"{p.id} {p.name}"
+
+
+def _set_target() -> None:
+    target = st.session_state.get("tg-target")
+    na = bool(st.session_state.get("tg-na"))
+    level = None if na else st.session_state.get("tg-level")
+    scope = st.session_state.get("tg-scope")
+    reason = st.session_state.get("tg-reason") or None
+    session.act(
+        lambda iv: iv.set_target(str(target), level, scope, reason=reason, not_applicable=na),
+        success=f"Target for {target} saved.",
+    )
+
+
+def _copy_profile(profile_id: str, only_missing: bool) -> None:
+    prof = cat.profiles[profile_id]
+
+    def apply(iv: Interview) -> None:
+        have = effective_targets(iv.assessment(), cat) if only_missing else {}
+        # Each template entry becomes an ordinary practice target with the profile's reason, saved like any other.
+        for pid, tt in prof.targets.items():
+            if pid in have:
+                continue
+            iv.set_target(pid, tt.level, tt.scope, reason=f"From profile '{prof.title}': {tt.reason}")
+
+    session.act(apply, success=f"Targets copied from the profile '{prof.title}'.")
+
+
+st.title("Targets")
+session.show_messages()
+st.markdown(
+    "A target is the level a practice **should** reach for this system, chosen from what the business needs and how "
+    "much risk it accepts. Higher is not always better: a level above what the business needs may be wasted effort. "
+    "A target set on a domain or subdomain applies to all its practices unless a practice has its own."
+)
+
+iv = session.interview()
+if iv is None:
+    st.info("Open an assessment first: start or resume one on the Interview page.", icon=":material/info:")
+    st.page_link("app_pages/interview.py", label="Go to the interview", icon=":material/forum:")
+    st.stop()
+
+setter, profile_box = st.columns([3, 2], gap="large")
+with setter, st.form("set-target"):
+    st.subheader("Set a target")
+    st.selectbox("For", list(CHOICES), format_func=CHOICES.__getitem__, key="tg-target")
+    st.select_slider(
+        "Level",
+        options=list(range(5)),
+        value=2,
+        format_func=lambda n: views.level_label(cat, n),
+        key="tg-level",
+        help="\n\n".join(f"{lv.level} {lv.name}: {lv.meaning}" for lv in cat.model.levels),
+    )
+    st.radio(
+        "Scope",
+        [s.id for s in cat.model.scopes],
+        format_func=cat.scope_name,
+        horizontal=True,
+        key="tg-scope",
+        help="\n\n".join(f"{s.name}: {s.meaning}" for s in cat.model.scopes),
+    )
+    st.checkbox("Not applicable to this system", key="tg-na")
+    st.text_area("Why this target? (required when not applicable)", key="tg-reason")
+    st.form_submit_button("Save the target", type="primary", on_click=_set_target)
+
+with profile_box:
+    st.subheader("From a profile")
+    in_use = iv.state.assessment.targets.profile
+    if in_use:
+        st.caption(
+            f"This assessment uses the profile **{cat.profiles[in_use].title}**: its targets fill every practice "
+            "without a target of its own."
+        )
+    prof_id = st.selectbox(
+        "Profile",
+        sorted(cat.profiles),
+        format_func=lambda p: cat.profiles[p].title,
+        key="tg-profile",
+    )
+    prof = cat.profiles[prof_id]
+    st.caption(prof.label)
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {"ID": pid, "Practice": cat.practices[pid].name, "Target": f"{t.level} ({t.scope})", "Why": t.reason}
+                for pid, t in prof.targets.items()
+            ]
+        ),
+        hide_index=True,
+        height=220,
+    )
+    only_missing = st.checkbox("Only for practices without a target", value=True, key="tg-only-missing")
+    st.button("Copy these targets", on_click=_copy_profile, args=(prof_id, only_missing), icon=":material/content_copy:")
+
+st.subheader("Targets in effect")
+st.caption("The target each practice inherits after practice, subdomain, domain and profile settings are combined.")
+eff = effective_targets(iv.assessment(), cat)
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "ID": pid,
+                "Practice": p.name,
+                "Target": eff[pid].value.label() if pid in eff else "—",
+                "Set on": eff[pid].source if pid in eff else "not set",
+                "Why": (eff[pid].reason or "") if pid in eff else "",
+            }
+            for pid, p in cat.practices.items()
+        ]
+    ),
+    hide_index=True,
+    key="tg-effective",
+)
