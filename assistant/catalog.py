@@ -488,12 +488,12 @@ def load_catalog(root: Path | None = None) -> Catalog:
     files = sorted(practice_dir.glob("*.yaml")) if practice_dir.is_dir() else []
     if not practice_dir.is_dir():
         problems.append(CatalogProblem(file="practices/", path="", message="missing folder of practice files"))
+    invalid: set[str] = set()  # IDs of practice files that failed, from their names: not reported again as unknown
     for f in files:
         raw = read(f)
-        if raw is None:
-            continue
-        pr = validate(Practice, raw, f)
+        pr = validate(Practice, raw, f) if raw is not None else None
         if pr is None:
+            invalid.add(f.name.split("-", 1)[0])
             continue
         assert isinstance(pr, Practice)
         rel = _rel(f, root)
@@ -522,7 +522,7 @@ def load_catalog(root: Path | None = None) -> Catalog:
     for pid in refs:
         if pid not in practices and not any(p.file.startswith("practices/") and pid in p.file for p in problems):
             problems.append(CatalogProblem(file="practices/", path="", message=f"no file for practice {pid} ({refs[pid].name})"))
-    all_ids = set(refs) | set(practices)
+    all_ids = set(refs) | set(practices) | invalid
     for pr in practices.values():
         rel = practice_files[pr.id]
         for i, rid in enumerate(pr.related):

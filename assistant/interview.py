@@ -943,6 +943,10 @@ class Interview:
         ]
 
     def _notices(self) -> list[Turn]:
+        # An engine that falls back for a step (the llm engine) says so through drain_notices().
+        drain = getattr(self.engine, "drain_notices", None)
+        if callable(drain):
+            self.state.notices.extend(n for n in drain() if n not in self.state.notices)
         out = [self._turn("assistant", n, "notice") for n in self.state.notices]
         self.state.notices = []
         return out

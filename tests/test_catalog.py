@@ -435,7 +435,7 @@ def test_several_problems_at_once(tree: Path) -> None:
     edit(tree, PATCH, lambda d: d.__setitem__("colour", "red"))  # 1: unknown key
     replace_text(tree, THREAT, "slug: threat-modeling\n", "slug: threat-modeling\nslug: x\n")  # 2: duplicate key
     edit(tree, BOTTLING, lambda d: d["targets"].pop("E2.2"))  # 3: target missing
-    edit(tree, "model.yaml", lambda d: d["metadata"].__setitem__("catalog_version", "1.0"))  # 4: bad version
+    edit(tree, "model.yaml", lambda d: d["levels"].reverse())  # 4: levels out of order
     path = tree / "practices" / "E2.2-physical-protection.yaml"  # 5: not UTF-8
     path.write_bytes(path.read_bytes() + b"\n# \xff\n")
     problems = problems_of(tree)
@@ -444,9 +444,17 @@ def test_several_problems_at_once(tree: Path) -> None:
         (PATCH, "colour"),
         (THREAT, "line 4, column 1"),
         (BOTTLING, "targets"),
-        ("model.yaml", "metadata.catalog_version"),
+        ("model.yaml", "levels"),
         ("practices/E2.2-physical-protection.yaml", ""),
     }
+
+
+def test_an_invalid_file_causes_no_follow_up_problems(tree: Path) -> None:
+    """Without a valid model.yaml, practices whose files are invalid are not reported again as unknown elsewhere."""
+    edit(tree, "model.yaml", lambda d: d["metadata"].__setitem__("catalog_version", "1.0"))
+    edit(tree, PATCH, lambda d: d.__setitem__("colour", "red"))
+    problems = problems_of(tree)
+    assert where(problems) == {("model.yaml", "metadata.catalog_version"), (PATCH, "colour")}, [str(p) for p in problems]
 
 
 def test_catalog_error_is_an_input_error(tmp_path: Path) -> None:
@@ -600,7 +608,7 @@ def test_resolve_practice_unknown_and_empty(catalog: Catalog) -> None:
     with pytest.raises(InputError, match=r"no practice matches 'xyzzy'; see `smm catalog list`"):
         resolve_practice(catalog, "xyzzy")
     with pytest.raises(InputError, match="Did you mean: .*Patch Management"):
-        resolve_practice(catalog, "patch managment plan xq")
+        resolve_practice(catalog, "patchy gizmo")
     with pytest.raises(InputError, match="name a practice"):
         resolve_practice(catalog, "   ")
 

@@ -72,7 +72,7 @@ def start(catalog: Any, index: Any, engine: LlmEngine, practices: list[str] | No
 
 def turn_of(messages: list[BaseMessage], text: str) -> str:
     """The turn ID the propose prompt gives for a statement (the fake reads it like a model would)."""
-    prompt = str([m for m in messages if m.type == "human"][0].content)
+    prompt = str(next(m for m in messages if m.type == "human").content)
     m = re.search(r"\[(t\d+)\] \"" + re.escape(text), prompt)
     assert m is not None, f"statement {text!r} not in the evidence of the prompt"
     return m.group(1)

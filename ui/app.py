@@ -23,7 +23,7 @@ from ui.services import get_services, privacy_notices  # noqa: E402
 
 _PAGES = Path(__file__).resolve().parent / "app_pages"
 
-st.set_page_config(page_title="IoT SMM Assessment Assistant", page_icon=":material/shield:", layout="wide")
+st.set_page_config(page_title="IoT SMM Assessment Assistant", page_icon="🛡️", layout="wide")
 
 try:
     services = get_services()

@@ -76,9 +76,7 @@ def privacy_notices(settings: Settings) -> list[str]:
     out: list[str] = []
     if _llm_sends_text(settings):
         where = settings.llm_base_url or f"the {settings.llm.partition(':')[0] if settings.llm else ''} service"
-        out.append(
-            f"The interview text is sent to the language model `{settings.llm}` at {where}, which is not on this machine."
-        )
+        out.append(f"The interview text is sent to the language model `{settings.llm}` at {where}, which is not on this machine.")
     provider = settings.embeddings.partition(":")[0].strip().lower()
     if provider == "openai":
         out.append(

@@ -141,7 +141,7 @@ def _assistant_turn(iv: Interview, turn: Turn, *, interactive: bool) -> None:
 
 
 def _quote(text: str) -> str:
-    return "> " + text.strip().replace("\n", "\n> ")
+    return "> \u201c" + text.strip().replace("\n", "\n> ") + "\u201d"
 
 
 def proposal_card(iv: Interview, p: Proposal, *, interactive: bool) -> None:
@@ -162,11 +162,13 @@ def proposal_card(iv: Interview, p: Proposal, *, interactive: bool) -> None:
         who = f"the {p.engine} engine" + (f" ({p.model})" if p.model else "")
         st.caption(f"Confidence {p.confidence:.0%} · proposed by {who}")
         if p.fallback:
-            st.warning(f"The language model's draft could not be used ({p.fallback}); this proposal comes from the guided engine.")
+            st.warning(
+                f"The language model's draft could not be used ({p.fallback}); this proposal comes from the guided engine."
+            )
         st.markdown(p.rationale)
         if p.quotes:
             st.markdown("**Your words**")
-            st.markdown("\n\n".join(f"{_quote(q.text)}\n>\n> — {q.turn_id}" for q in p.quotes))
+            st.markdown("\n\n".join(f"{_quote(q.text)} *({q.turn_id})*" for q in p.quotes))
         if p.indicators:
             st.markdown("**What the catalog says** (the indicators this relies on)")
             st.markdown("\n".join(f"- `{c.id}` {c.text}" for c in p.indicators))

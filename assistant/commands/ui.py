@@ -43,6 +43,9 @@ def streamlit_command(port: int, address: str) -> list[str]:
         str(port),
         "--global.developmentMode",
         "false",
+        # No "Deploy" button or developer menu: the people using this app are assessors, not app developers.
+        "--client.toolbarMode",
+        "minimal",
     ]
 
 
@@ -72,7 +75,7 @@ def ui(
     sys.stderr.flush()
     if os.name == "posix":
         # Replace this process, so Ctrl+C and a kill by process ID reach the server directly.
-        os.execve(sys.executable, cmd, env)
+        os.execve(sys.executable, cmd, env)  # noqa: S606 - a fixed argument list, no shell involved
     try:
         code = subprocess.call(cmd, env=env)
     except KeyboardInterrupt:

@@ -38,14 +38,10 @@ if question.strip():
 
 st.subheader("Browse")
 with st.expander("What the levels and scopes mean"):
-    st.dataframe(
-        pd.DataFrame([{"Level": lv.level, "Name": lv.name, "Meaning": lv.meaning} for lv in cat.model.levels]),
-        hide_index=True,
-        key="cat-levels",
+    st.table(
+        pd.DataFrame([{"Level": lv.level, "Name": lv.name, "Meaning": lv.meaning} for lv in cat.model.levels]), hide_index=True
     )
-    st.dataframe(
-        pd.DataFrame([{"Scope": s.name, "Meaning": s.meaning} for s in cat.model.scopes]), hide_index=True, key="cat-scopes"
-    )
+    st.table(pd.DataFrame([{"Scope": s.name, "Meaning": s.meaning} for s in cat.model.scopes]), hide_index=True)
 
 tabs = st.tabs([f"{d.id} {d.name}" for d in cat.model.domains])
 for tab, dom in zip(tabs, cat.model.domains, strict=True):

@@ -72,16 +72,25 @@ if source == "interview" and iv is not None:
     assessment = iv.assessment()
 else:
     up = st.file_uploader(
-        "Assessment JSON file", type=["json"], key="db-upload", max_upload_size=MAX_UPLOAD_MB, help="Downloaded here or written by `smm export`."
+        "Assessment JSON file",
+        type=["json"],
+        key="db-upload",
+        max_upload_size=MAX_UPLOAD_MB,
+        help="Downloaded here or written by `smm export`.",
     )
     if up is None:
-        st.info("Upload an assessment JSON file to see its scores, or open an assessment on the Interview page.", icon=":material/upload:")
+        st.info(
+            "Upload an assessment JSON file to see its scores, or open an assessment on the Interview page.",
+            icon=":material/upload:",
+        )
         st.stop()
     assessment = read_upload(up, "The uploaded file")
     if assessment is None:
         st.stop()
 
-strategy = st.selectbox("Roll-up strategy", list(STRATEGIES), format_func=lambda s: f"{s}: {strategy_title(s)}", key="db-strategy")
+strategy = st.selectbox(
+    "Roll-up strategy", list(STRATEGIES), format_func=lambda s: f"{s}: {strategy_title(s)}", key="db-strategy"
+)
 st.info(strategy_rule(strategy), icon=":material/functions:")
 report = score(assessment, cat, strategy)
 share = strategy == "share_at_target"
@@ -97,21 +106,40 @@ chart_tab.image(targets_png, caption="Target (grey) and current level per practi
 heat_tab.image(heat_png, caption="Levels per practice: T marks the target, C the current level")
 
 st.subheader("Target vs current per practice")
-rollup_column = st.column_config.NumberColumn(report.overall.aggregate.label, format="percent" if share else "%.2f")
+# "plain" shows 2 as 2 and 1.5 as 1.5, as the reports do; a share reads best as a percentage.
+rollup_column = st.column_config.NumberColumn(report.overall.aggregate.label, format="percent" if share else "plain")
+practice_columns = {
+    "ID": st.column_config.TextColumn(width=50),
+    "Practice": st.column_config.TextColumn(width="large"),
+    "Status": st.column_config.TextColumn(width="medium"),
+    "Gap": st.column_config.NumberColumn(format="plain", help="Target level minus current level"),
+}
 for dom in report.domains:
     st.markdown(f"**{dom.id} {dom.name}** — {dom.aggregate.label}: **{number(dom.aggregate.value, share)}**")
-    st.dataframe(tables.practice_frame(report, dom.id), hide_index=True, key=f"db-practices-{dom.id}")
+    st.dataframe(
+        tables.practice_frame(report, dom.id),
+        hide_index=True,
+        key=f"db-practices-{dom.id}",
+        column_config=practice_columns,
+        placeholder="—",
+    )
 
 st.subheader("Domains")
 st.dataframe(
     tables.rollup_frame([*report.domains, report.overall]),
     hide_index=True,
     key="db-domains",
-    column_config={"Roll-up": rollup_column},
+    column_config={"Roll-up": rollup_column, "Target": st.column_config.NumberColumn(format="plain")},
+    placeholder="—",
 )
 with st.expander("Subdomains"):
     st.dataframe(
-        tables.rollup_frame(report.subdomains), hide_index=True, key="db-subdomains", column_config={"Roll-up": rollup_column}
+        tables.rollup_frame(report.subdomains),
+        hide_index=True,
+        key="db-subdomains",
+        column_config={"Roll-up": rollup_column, "Target": st.column_config.NumberColumn(format="plain")},
+        placeholder="—",
+        height="content",
     )
 
 st.subheader("Gaps and roadmap")
@@ -162,4 +190,10 @@ if other_up is not None:
                 "(counting only ratings confirmed in both)."
             )
             everything = st.toggle("Show unchanged practices too", key="db-compare-all")
-            st.dataframe(tables.comparison_frame(comparison, changed_only=not everything), hide_index=True, key="db-comparison")
+            st.dataframe(
+                tables.comparison_frame(comparison, changed_only=not everything),
+                hide_index=True,
+                key="db-comparison",
+                placeholder="—",
+                height="content",
+            )

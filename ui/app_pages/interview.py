@@ -58,7 +58,7 @@ def _welcome() -> None:
         st.text_input("Your name (recorded with each decision)", key="new-reviewer", value="assessor")
         st.selectbox(
             "Example profile (optional): a starting point for targets",
-            [""] + sorted(cat.profiles),
+            ["", *sorted(cat.profiles)],
             format_func=lambda p: "None" if not p else f"{cat.profiles[p].title} ({cat.profiles[p].industry})",
             key="new-profile",
         )

@@ -19,7 +19,9 @@ if notices:
     for n in notices:
         st.warning(n, icon=":material/public:")
 else:
-    st.success("Interview text stays on this machine: no part of the interview is sent to an online service.", icon=":material/lock:")
+    st.success(
+        "Interview text stays on this machine: no part of the interview is sent to an online service.", icon=":material/lock:"
+    )
 
 rows = [
     ("Interview engine", sv.engine.name, "SMM_LLM (unset: guided, no model)"),
@@ -34,4 +36,4 @@ rows = [
     ("Assistant version", __version__, ""),
     ("Usage statistics", "on" if st.get_option("browser.gatherUsageStats") else "off (nothing is reported to Streamlit)", ""),
 ]
-st.dataframe(pd.DataFrame(rows, columns=["Setting", "Value", "Set by"]), hide_index=True, key="settings-table")
+st.table(pd.DataFrame(rows, columns=["Setting", "Value", "Set by"]), hide_index=True)

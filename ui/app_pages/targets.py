@@ -106,12 +106,13 @@ with profile_box:
     st.dataframe(
         pd.DataFrame(
             [
-                {"ID": pid, "Practice": cat.practices[pid].name, "Target": f"{t.level} ({t.scope})", "Why": t.reason}
+                {"ID": pid, "Target": f"{t.level} ({t.scope})", "Why": t.reason, "Practice": cat.practices[pid].name}
                 for pid, t in prof.targets.items()
             ]
         ),
         hide_index=True,
-        height=220,
+        height=250,
+        key="tg-profile-targets",
     )
     only_missing = st.checkbox("Only for practices without a target", value=True, key="tg-only-missing")
     st.button("Copy these targets", on_click=_copy_profile, args=(prof_id, only_missing), icon=":material/content_copy:")
@@ -134,4 +135,5 @@ st.dataframe(
     ),
     hide_index=True,
     key="tg-effective",
+    height="content",
 )
