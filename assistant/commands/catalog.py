@@ -42,7 +42,7 @@ def list_practices() -> None:
     table.add_column("ID", no_wrap=True)
     table.add_column("Practice")
     table.add_column("Subdomain")
-    table.add_column("Slug", no_wrap=True)
+    table.add_column("Slug", overflow="fold")  # no_wrap here squeezed the names to "Practi…" at 80 columns
     for d in cat.model.domains:
         table.add_section()
         table.add_row(f"[bold]{d.id}[/bold]", f"[bold]{d.name}[/bold]", "", "")
