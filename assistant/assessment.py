@@ -278,12 +278,40 @@ def _field(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(x) for x in loc) or "(top level)"
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise json.JSONDecodeError(f"{name} is not a JSON number; write a number or null", name, 0)
+
+
 def parse_assessment(text: str, source: str = "<assessment>") -> Assessment:
-    """Parse assessment JSON text with clear errors."""
+    """Parse assessment JSON text with clear errors.
+
+    Besides invalid JSON, refuses duplicate keys (JSON would silently keep the last), ``NaN`` and
+    ``Infinity``, nesting too deep to parse and numbers too long to convert.
+    """
     try:
-        raw = json.loads(text)
+        raw = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
-        raise AssessmentFileError(f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        where = f"line {exc.lineno}, column {exc.colno}: " if exc.pos else ""
+        raise AssessmentFileError(f"{source}: not valid JSON ({where}{exc.msg})") from None
+    except _DuplicateKey as exc:
+        raise AssessmentFileError(f"{source}: not valid JSON (duplicate key {exc.args[0]!r} in an object; keep only one)") from None
+    except RecursionError:
+        raise AssessmentFileError(f"{source}: not valid JSON (nested too deeply to read; flatten the structure)") from None
+    except ValueError:  # a number over Python's limit on digits for int()
+        raise AssessmentFileError(f"{source}: not valid JSON (a number has too many digits; shorten it)") from None
     if not isinstance(raw, dict):
         raise AssessmentFileError(f"{source}: an assessment is a JSON object, found {type(raw).__name__}")
     version = raw.get("schema_version", SCHEMA_VERSION)

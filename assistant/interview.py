@@ -265,8 +265,8 @@ class Interview:
             )
         )
         if store is not None:
-            store.create(sid, state.model_dump(mode="json"), system_name=system_name, phase=state.phase)
-            store.commit_reply(sid, 0, [first], state.model_dump(mode="json"), phase=state.phase)
+            # One transaction: a crash never leaves a session without its first question.
+            store.create(sid, state.model_dump(mode="json"), system_name=system_name, phase=state.phase, turns=[first])
         return iv
 
     @classmethod
@@ -340,6 +340,10 @@ class Interview:
         """The stakeholder says something: an answer, or a command such as ``explain`` or ``done``."""
         if not isinstance(text, str):
             raise InputError("an answer must be text")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates (from a terminal's undecodable bytes) cannot be stored
+            raise InputError("that answer holds characters that are not valid text; type or paste it again") from None
         if len(text) > MAX_ANSWER_CHARS:
             raise InputError(
                 f"that answer is {len(text):,} characters; split it into answers under {MAX_ANSWER_CHARS:,} characters"
@@ -453,7 +457,12 @@ class Interview:
         if phase == "review":
             review = self._parse_review(text)
             if review is not None:
-                self._check_review(review)
+                try:
+                    self._check_review(review)
+                except InputError as exc:
+                    # The input is saved already: answer with the problem rather than raise, so the
+                    # turn counts as processed and a resume does not replay (and fail on) it forever.
+                    return [self._turn("assistant", str(exc), "error")]
                 return self._apply_review(review)
             return self._on_extra_evidence(turn)
         if phase == "practices":
@@ -992,9 +1001,9 @@ class Interview:
         low = t.lower()
         pid = self._current_practice_id()
         base = {"practice": pid, "level": None, "scope": None, "reason": None, "reviewer": None}
-        if re.fullmatch(r"(a|accept|accepted|ok|okay|agree|yes|y|confirm)[.!]?", low):
+        if re.fullmatch(r"(a|accept|accepted|ok|okay|agree|agreed|confirm|confirmed)[.!]?", low):
             return {**base, "decision": "accept"}
-        if re.fullmatch(r"(r|reject|rejected|no|wrong|ask again)[.!]?", low):
+        if re.fullmatch(r"(r|reject|rejected|wrong|ask again)[.!]?", low):
             return {**base, "decision": "reject"}
         if re.fullmatch(r"(later|defer|d)[.!]?", low):
             return {**base, "decision": "defer"}

@@ -117,14 +117,18 @@ class SessionStore:
 
     # -- sessions
 
-    def create(self, session_id: str, state: dict[str, Any], *, system_name: str, phase: str) -> None:
-        """Create a session with its initial state."""
+    def create(
+        self, session_id: str, state: dict[str, Any], *, system_name: str, phase: str, turns: list[Turn] | None = None
+    ) -> None:
+        """Create a session with its initial state and first turns, in one transaction (a crash leaves all or nothing)."""
         now = utcnow().isoformat()
         with self._tx() as db:
             db.execute(
                 "INSERT INTO sessions (id, created_at, updated_at, system_name, phase, state, processed_seq) VALUES (?,?,?,?,?,?,0)",
                 (session_id, now, now, system_name, phase, json.dumps(state)),
             )
+            for seq, t in enumerate(turns or [], start=1):
+                self._insert(db, session_id, seq, t)
 
     def load(self, session_id: str) -> tuple[dict[str, Any], int, list[tuple[int, Turn]]]:
         """State, the last processed input sequence number, and every turn with its sequence number."""

@@ -1,7 +1,9 @@
 """Safe YAML reading for every file a user can hand us.
 
 Refuses files that are too large, not UTF-8, with duplicate keys, or that use anchors and aliases
-(the only way a small YAML file grows into a huge document), with the file and position named.
+(the only way a small YAML file grows into a huge document), with the file and position named. Nesting
+too deep to parse, numbers too long to convert and mapping keys that are not plain values are refused
+the same way, never with a traceback.
 """
 
 from __future__ import annotations
@@ -42,6 +44,12 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
     seen: set[Any] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:  # a list or mapping used as a key (`? [a, b]`)
+            raise yaml.MarkedYAMLError(
+                "while reading a mapping", node.start_mark, "a key must be plain text or a number", key_node.start_mark
+            ) from None
         if key in seen:
             raise yaml.MarkedYAMLError(
                 "while reading a mapping", node.start_mark, f"duplicate key {key!r}; keep only one", key_node.start_mark
@@ -50,8 +58,20 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
     return loader.construct_mapping(node, deep=deep)
 
 
+def _construct_int(loader: _StrictLoader, node: yaml.ScalarNode) -> int:
+    try:
+        return yaml.SafeLoader.construct_yaml_int(loader, node)
+    except ValueError:  # over Python's limit on digits for int(): a number nobody means
+        raise yaml.MarkedYAMLError(
+            "while reading a number", None, "the number has too many digits; shorten it or quote it as text", node.start_mark
+        ) from None
+
+
 _StrictLoader.compose_node = _compose_node  # type: ignore[method-assign,assignment]
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+TOO_DEEP = "nested too deeply to read; flatten the structure"
 
 
 def read_text_file(path: Path, max_bytes: int = MAX_BYTES) -> str:
@@ -66,7 +86,14 @@ def read_text_file(path: Path, max_bytes: int = MAX_BYTES) -> str:
         raise YamlLoadError(path, "is a directory; pass a file")
     if size > max_bytes:
         raise YamlLoadError(path, f"file is {size / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB limit; split or trim it")
-    data = path.read_bytes()
+    try:
+        # Read at most one byte past the limit: a device or pipe reports size 0 but may never end.
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise YamlLoadError(path, f"cannot read ({exc.strerror or exc})") from None
+    if len(data) > max_bytes:
+        raise YamlLoadError(path, f"file is over the {max_bytes / 2**20:.0f} MB limit; split or trim it")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -83,6 +110,8 @@ def load_yaml_text(text: str, file: Path) -> Any:
         raise YamlLoadError(file, f"invalid YAML: {exc.problem}", pos) from None
     except yaml.YAMLError as exc:
         raise YamlLoadError(file, f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise YamlLoadError(file, f"invalid YAML: {TOO_DEEP}") from None
 
 
 def load_yaml_file(path: Path, max_bytes: int = MAX_BYTES) -> Any:

@@ -29,7 +29,9 @@ def main() -> None:
         wall = time.perf_counter() - t1
         q = statistics.quantiles(latencies, n=20)
         print(f"stakeholder turns: {len(latencies)} over {len(scenarios)} scenarios in {wall:.1f} s")
-        print(f"turn latency p50 {statistics.median(latencies):.1f} ms, p95 {q[18]:.1f} ms, max {max(latencies):.1f} ms (target p95 < 100 ms)")
+        print(
+            f"turn latency p50 {statistics.median(latencies):.1f} ms, p95 {q[18]:.1f} ms, max {max(latencies):.1f} ms (target p95 < 100 ms)"
+        )
 
 
 if __name__ == "__main__":

@@ -152,7 +152,11 @@ def test_a_directory_that_does_not_exist(tmp_path: Path) -> None:
 
 
 def test_unknown_keys(tree: Path) -> None:
-    edit(tree, PATCH, lambda d: (d.__setitem__("colour", "red"), level(d, 2).__setitem__("owner", "me")))
+    def two_keys(d: dict[str, Any]) -> None:
+        d["colour"] = "red"
+        level(d, 2)["owner"] = "me"
+
+    edit(tree, PATCH, two_keys)
     edit(tree, BOTTLING, lambda d: d["targets"]["H1.2"].__setitem__("priority", "high"))
     problems = problems_of(tree)
     assert where(problems) == {(PATCH, "colour"), (PATCH, "levels.1.owner"), (BOTTLING, "targets.H1.2.priority")}
@@ -263,7 +267,9 @@ def test_wrong_practice_count(tree: Path) -> None:
     dangling = [p for p in problems if p.message == "dangling related practice G2.2"]
     assert dangling and all(p.file.startswith("practices/") and p.path.startswith("related.") for p in dangling)
     unknown = [p for p in problems if p.message == "unknown practice G2.2"]
-    assert {p.file for p in unknown} == {f"profiles/{n}.yaml" for n in ("automotive-ota-gateway", "bottling-line", "residential-cameras")}
+    assert {p.file for p in unknown} == {
+        f"profiles/{n}.yaml" for n in ("automotive-ota-gateway", "bottling-line", "residential-cameras")
+    }
     assert any(p.path == "targets.G2.2" for p in unknown)
     assert len(problems) == 2 + len(dangling) + len(unknown)
 
@@ -607,7 +613,7 @@ def test_resolve_practice_by_id_slug_name_and_fuzzy_words(catalog: Catalog) -> N
 def test_resolve_practice_unknown_and_empty(catalog: Catalog) -> None:
     with pytest.raises(InputError, match=r"no practice matches 'xyzzy'; see `smm catalog list`"):
         resolve_practice(catalog, "xyzzy")
-    with pytest.raises(InputError, match="Did you mean: .*Patch Management"):
+    with pytest.raises(InputError, match=r"Did you mean: .*Patch Management"):
         resolve_practice(catalog, "patchy gizmo")
     with pytest.raises(InputError, match="name a practice"):
         resolve_practice(catalog, "   ")

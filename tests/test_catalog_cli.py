@@ -101,9 +101,7 @@ def test_validate_a_bad_tree_lists_every_problem(tmp_path: Path, capsys: pytest.
 
 
 @pytest.mark.parametrize("target", ["nowhere", "catalog/model.yaml"])
-def test_validate_something_that_is_not_a_catalog_folder(
-    target: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_validate_something_that_is_not_a_catalog_folder(target: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = copy_catalog(tmp_path)
     path = tmp_path / target if target == "nowhere" else root / "model.yaml"
     code, _, err = run(["catalog", "validate", str(path)], capsys)
@@ -252,8 +250,7 @@ def test_schema_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: p
     assert code == 0
     written = sorted(p for p in tmp_path.rglob("*.json"))
     assert len(written) == len(schemas.schema_builders())
-    for p in written:
-        assert f"wrote {p}" in out.replace("\n", "") or p.name in out
+    assert out.count("wrote ") == len(written)
     assert schemas.stale() == []
 
 

@@ -103,7 +103,9 @@ def test_every_shipped_scenario_loads_and_follows_the_schema(catalog):
 
 def test_scenario_errors_name_file_and_field(tmp_path, catalog):
     bad = tmp_path / "bad-one.yaml"
-    bad.write_text("id: bad-one\ntitle: x\nindustry: consumer\nopening: hi\npractices:\n  H9.9:\n    facts: [a]\n    expected: {level: 1}\n")
+    bad.write_text(
+        "id: bad-one\ntitle: x\nindustry: consumer\nopening: hi\npractices:\n  H9.9:\n    facts: [a]\n    expected: {level: 1}\n"
+    )
     with pytest.raises(ScenarioError, match=r"bad-one.yaml: field practices.H9.9: unknown practice"):
         load_scenario(bad, catalog)
     bad.write_text(

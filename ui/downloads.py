@@ -1,7 +1,8 @@
 """The report files offered for download: the same bytes ``smm report`` writes, rendered in memory.
 
-Rendering charts takes about a second per format, so results are cached per assessment content and
-strategy; any change to the assessment changes its JSON and so renders afresh.
+Drawing the charts takes about a second per format, so results are kept per catalog, assessment
+content and strategy (a small process-wide LRU cache, shared by every browser session); any change to
+the assessment changes its JSON and so renders afresh.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import streamlit as st
@@ -69,8 +71,9 @@ def _zip(files: list[tuple[Path, bytes]]) -> bytes:
     return buf.getvalue()
 
 
-@st.cache_data(show_spinner="Preparing the report files…", max_entries=16)
-def _render(assessment_json: str, strategy: str) -> list[tuple[str, str, str, str, bytes]]:
+# `catalog_hash` is part of the key only: the catalog itself comes from the services, which tests may swap.
+@lru_cache(maxsize=16)
+def _render(catalog_hash: str, assessment_json: str, strategy: str) -> list[tuple[str, str, str, str, bytes]]:
     cat = get_services().catalog
     a = Assessment.model_validate_json(assessment_json)
     report = score(a, cat, strategy)
@@ -90,11 +93,13 @@ def _render(assessment_json: str, strategy: str) -> list[tuple[str, str, str, st
 
 def report_downloads(assessment: Assessment, strategy: str) -> list[Download]:
     """Every report format the command line offers, plus the assessment itself as JSON."""
-    return [Download(*row) for row in _render(assessment.model_dump_json(), strategy)]
+    key = (get_services().catalog.content_hash, assessment.model_dump_json(), strategy)
+    with st.spinner("Preparing the report files…"):
+        return [Download(*row) for row in _render(*key)]
 
 
-@st.cache_data(show_spinner="Drawing the charts…", max_entries=16)
-def _charts(assessment_json: str, strategy: str) -> tuple[bytes, bytes]:
+@lru_cache(maxsize=16)
+def _charts(catalog_hash: str, assessment_json: str, strategy: str) -> tuple[bytes, bytes]:
     cat = get_services().catalog
     report = score(Assessment.model_validate_json(assessment_json), cat, strategy)
     return chart_target_vs_current(report, cat), chart_heat_table(report, cat)
@@ -102,4 +107,5 @@ def _charts(assessment_json: str, strategy: str) -> tuple[bytes, bytes]:
 
 def charts(assessment: Assessment, strategy: str) -> tuple[bytes, bytes]:
     """The report's two charts as PNG bytes: target vs current per practice, and the heat table."""
-    return _charts(assessment.model_dump_json(), strategy)
+    with st.spinner("Drawing the charts…"):
+        return _charts(get_services().catalog.content_hash, assessment.model_dump_json(), strategy)

@@ -117,15 +117,14 @@ def start(
     return True
 
 
-def open_session(session_id: str) -> bool:
-    """Make a stored session the current one."""
+def open_session(session_id: str) -> None:
+    """Make a stored session the current one (a widget callback)."""
     try:
         sid = get_services().store.resolve(session_id)
     except InputError as exc:
         flash_error(str(exc))
-        return False
+        return
     st.session_state[SESSION_ID] = sid
-    return True
 
 
 def close() -> None:

@@ -43,6 +43,14 @@ PHASE_WORDS: dict[str, str] = {
 }
 
 
+def table(key: str, data: Any, **options: Any) -> None:
+    """A read-only table in a container with ``key``, so tests and the browser can find it (``.st-key-<key>``)."""
+    options.setdefault("hide_index", True)
+    options.setdefault("placeholder", "—")
+    with st.container(key=key):
+        st.dataframe(data, **options)
+
+
 def level_label(catalog: Catalog, level: int) -> str:
     """``2 – Ad hoc``: a level with its official name."""
     return f"{level} – {catalog.level_name(level)}"

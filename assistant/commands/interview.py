@@ -14,7 +14,7 @@ from assistant.commands._common import catalog, console, settings
 from assistant.errors import InputError
 from assistant.proposals import Turn
 
-KEYS = "[a]ccept  [m]odify  [r]eject  [n]ot applicable  [l]ater  [w]hy  (or type more about the practice)"
+KEYS = r"\[a]ccept  \[m]odify  \[r]eject  \[n]ot applicable  \[l]ater  \[w]hy  (or type more about the practice)"
 
 
 def _show(turns: list[Turn]) -> None:

@@ -7,7 +7,7 @@ import streamlit as st
 from assistant.assessment import Assessment, AssessmentFileError, check_against_catalog, parse_assessment
 from assistant.errors import InputError
 from assistant.scoring import STRATEGIES, ScoreReport, compare, score, strategy_rule, strategy_title
-from ui import downloads, session, tables
+from ui import downloads, session, tables, views
 from ui.services import get_services
 
 sv = get_services()
@@ -116,29 +116,19 @@ practice_columns = {
 }
 for dom in report.domains:
     st.markdown(f"**{dom.id} {dom.name}** — {dom.aggregate.label}: **{number(dom.aggregate.value, share)}**")
-    st.dataframe(
-        tables.practice_frame(report, dom.id),
-        hide_index=True,
-        key=f"db-practices-{dom.id}",
-        column_config=practice_columns,
-        placeholder="—",
-    )
+    views.table(f"db-practices-{dom.id}", tables.practice_frame(report, dom.id), column_config=practice_columns)
 
 st.subheader("Domains")
-st.dataframe(
+views.table(
+    "db-domains",
     tables.rollup_frame([*report.domains, report.overall]),
-    hide_index=True,
-    key="db-domains",
     column_config={"Roll-up": rollup_column, "Target": st.column_config.NumberColumn(format="plain")},
-    placeholder="—",
 )
 with st.expander("Subdomains"):
-    st.dataframe(
+    views.table(
+        "db-subdomains",
         tables.rollup_frame(report.subdomains),
-        hide_index=True,
-        key="db-subdomains",
         column_config={"Roll-up": rollup_column, "Target": st.column_config.NumberColumn(format="plain")},
-        placeholder="—",
         height="content",
     )
 
@@ -190,10 +180,4 @@ if other_up is not None:
                 "(counting only ratings confirmed in both)."
             )
             everything = st.toggle("Show unchanged practices too", key="db-compare-all")
-            st.dataframe(
-                tables.comparison_frame(comparison, changed_only=not everything),
-                hide_index=True,
-                key="db-comparison",
-                placeholder="—",
-                height="content",
-            )
+            views.table("db-comparison", tables.comparison_frame(comparison, changed_only=not everything), height="content")

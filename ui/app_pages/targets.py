@@ -103,16 +103,15 @@ with profile_box:
     )
     prof = cat.profiles[prof_id]
     st.caption(prof.label)
-    st.dataframe(
+    views.table(
+        "tg-profile-targets",
         pd.DataFrame(
             [
                 {"ID": pid, "Target": f"{t.level} ({t.scope})", "Why": t.reason, "Practice": cat.practices[pid].name}
                 for pid, t in prof.targets.items()
             ]
         ),
-        hide_index=True,
         height=250,
-        key="tg-profile-targets",
     )
     only_missing = st.checkbox("Only for practices without a target", value=True, key="tg-only-missing")
     st.button("Copy these targets", on_click=_copy_profile, args=(prof_id, only_missing), icon=":material/content_copy:")
@@ -120,7 +119,8 @@ with profile_box:
 st.subheader("Targets in effect")
 st.caption("The target each practice inherits after practice, subdomain, domain and profile settings are combined.")
 eff = effective_targets(iv.assessment(), cat)
-st.dataframe(
+views.table(
+    "tg-effective",
     pd.DataFrame(
         [
             {
@@ -133,7 +133,5 @@ st.dataframe(
             for pid, p in cat.practices.items()
         ]
     ),
-    hide_index=True,
-    key="tg-effective",
     height="content",
 )
