@@ -363,11 +363,51 @@ def load_assessment(path: Path, catalog: Catalog | None = None) -> Assessment:
     return a
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, but owned by someone else
+        return True
+    return True
+
+
+def remove_stale_temp_files(path: Path) -> list[Path]:
+    """Delete the temp files that writers of ``path`` killed mid-write left behind; return them.
+
+    Temp files are named ``.<name>.<pid>.<random>.tmp``; one whose process no longer runs can never be
+    renamed into place. Files of live processes (a concurrent writer) are kept. POSIX only.
+    """
+    if os.name != "posix":
+        return []
+    removed = []
+    prefix = f".{path.name}."
+    try:
+        candidates = [p for p in path.parent.iterdir() if p.name.startswith(prefix) and p.name.endswith(".tmp")]
+    except OSError:
+        return []
+    for p in candidates:
+        pid = p.name[len(prefix) :].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            try:
+                p.unlink()
+                removed.append(p)
+            except OSError:
+                pass
+    return removed
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write a file so that it is either complete or absent: temp file, fsync, rename."""
+    """Write a file so that it is either complete or absent: temp file, fsync, rename.
+
+    A process killed mid-write leaves only its temp file (``.<name>.<pid>.<random>.tmp``, never the
+    target half-written); the next write of the same target removes it.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_stale_temp_files(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

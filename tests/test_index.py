@@ -227,7 +227,7 @@ def test_rank_practices_finds_the_practice(built: Built, text: str, practice: st
         assert r.best.practice == r.practice
 
 
-def test_semantic_search_beats_word_overlap(built: Built) -> None:
+def test_paraphrase_finds_the_practice_texts(built: Built) -> None:
     """A paraphrase with few shared words still finds the practice's texts."""
     hits = built.index.search("devices only accept genuine software from the manufacturer", k=5)
     assert "H1.2" in {h.practice for h in hits} or "E2.1" in {h.practice for h in hits}
