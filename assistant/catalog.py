@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
+from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -395,13 +396,13 @@ class Catalog(_Frozen):
                 return d
         raise KeyError(practice_id)
 
+    @cached_property
+    def _subdomains_by_practice(self) -> dict[str, Subdomain]:
+        return {p.id: s for d in self.model.domains for s in d.subdomains for p in s.practices}
+
     def subdomain_of(self, practice_id: str) -> Subdomain:
         """The subdomain that holds a practice."""
-        for d in self.model.domains:
-            for s in d.subdomains:
-                if any(p.id == practice_id for p in s.practices):
-                    return s
-        raise KeyError(practice_id)
+        return self._subdomains_by_practice[practice_id]
 
 
 class CatalogProblem(BaseModel):
@@ -431,6 +432,18 @@ class CatalogError(InputError):
 
 def _loc(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(x) for x in loc)
+
+
+def validation_hint(err: Any) -> str:
+    """What to do about one pydantic validation error, when its own message does not say (else empty)."""
+    kind = err.get("type", "")
+    if kind == "missing":
+        return "; add it"
+    if kind == "extra_forbidden":
+        return "; remove it or check its spelling"
+    if kind == "string_pattern_mismatch" and err.get("loc", ())[-1:] == ("[key]",):
+        return "; not a known ID: use one from `smm catalog list`"
+    return ""
 
 
 def default_catalog_dir() -> Path:

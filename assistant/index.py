@@ -177,6 +177,7 @@ class CatalogIndex:
         self._collection: Any = None
         self._matrix: np.ndarray[Any, np.dtype[np.float32]] | None = None
         self._lexical: Bm25 | None = None
+        self._query_cache: dict[str, list[float]] = {}
         self.lexical_weight = LEXICAL_WEIGHT
         self._practice_ids = list(catalog.practices)
         self._rows = {
@@ -295,8 +296,14 @@ class CatalogIndex:
         return self._collection
 
     def embed_query(self, text: str) -> list[float]:
-        """Embed a query with the index's embeddings."""
-        return self.embeddings.embed_query(text)
+        """Embed a query with the index's embeddings (recent texts are cached: engines embed a quote more than once)."""
+        cached = self._query_cache.get(text)
+        if cached is None:
+            cached = self.embeddings.embed_query(text)
+            if len(self._query_cache) >= 4096:
+                self._query_cache.pop(next(iter(self._query_cache)))
+            self._query_cache[text] = cached
+        return cached
 
     def search(
         self,

@@ -114,11 +114,11 @@ CHAT_PROVIDERS: dict[str, ChatProvider] = {
         "anthropic", "langchain_anthropic", "langchain-anthropic", "anthropic", "ANTHROPIC_API_KEY", "function_calling"
     ),
     "ollama": ChatProvider("ollama", "langchain_ollama", "langchain-ollama", "ollama", None, "json_schema"),
-    # llama.cpp's server (llama-cpp-python), vLLM, LM Studio ...: OpenAI protocol at SMM_LLM_BASE_URL. A JSON
-    # schema response format is grammar-constrained by llama.cpp, which small local models need; forced
-    # tool calls are not supported by its default chat formats.
-    "openai-compatible": ChatProvider("openai", "langchain_openai", "langchain-openai", "openai", None, "json_schema"),
-    "local": ChatProvider("openai", "langchain_openai", "langchain-openai", "llama", None, "json_schema"),
+    # llama.cpp's server (llama-cpp-python), vLLM, LM Studio ...: the OpenAI protocol at SMM_LLM_BASE_URL.
+    # A forced tool call is what llama-cpp-python 0.3.36 constrains with a grammar built from the schema
+    # (its server rejects the newer "json_schema" response format), and small local models need that.
+    "openai-compatible": ChatProvider("openai", "langchain_openai", "langchain-openai", "openai", None, "function_calling"),
+    "local": ChatProvider("openai", "langchain_openai", "langchain-openai", "llama", None, "function_calling"),
 }
 _ALIASES = {
     "llamacpp": "local",
@@ -232,6 +232,9 @@ def load_chat_model(
         if parsed.provider in LOCAL_PROVIDERS:
             # Never send the user's OpenAI key to some other server.
             kwargs["api_key"] = os.environ.get("SMM_LLM_API_KEY") or NO_KEY
+            if max_tokens is not None:
+                # ChatOpenAI sends the cap as max_completion_tokens, which llama.cpp's server ignores.
+                kwargs["extra_body"] = {"max_tokens": max_tokens}
     try:
         model: BaseChatModel = init_chat_model(parsed.model, model_provider=prov.init_name, **kwargs)
     except ImportError:

@@ -107,7 +107,12 @@ def load_yaml_text(text: str, file: Path) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         pos = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise YamlLoadError(file, f"invalid YAML: {exc.problem}", pos) from None
+        problem = str(exc.problem)
+        if isinstance(exc, yaml.constructor.ConstructorError) and "constructor for the tag" in problem:
+            problem = f"{problem}; tags (!!...) are not allowed, remove the tag"
+        elif isinstance(exc, yaml.scanner.ScannerError | yaml.parser.ParserError):
+            problem = f"{problem}; fix the syntax at that position"
+        raise YamlLoadError(file, f"invalid YAML: {problem}", pos) from None
     except yaml.YAMLError as exc:
         raise YamlLoadError(file, f"invalid YAML: {exc}") from None
     except RecursionError:

@@ -556,7 +556,7 @@ def test_make_engine_builds_the_llm_engine_from_settings(catalog, built_index, m
 
     engine = make_engine(_settings("local", "http://127.0.0.1:8089/v1"), catalog, built_index)
     assert isinstance(engine, LlmEngine)
-    assert engine.name == "llm" and engine.model == "local:local" and engine.structured_method == "json_schema"
+    assert engine.name == "llm" and engine.model == "local:local" and engine.structured_method == "function_calling"
     assert engine.prompt_hashes == prompt_hashes()
 
 

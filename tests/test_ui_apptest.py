@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
@@ -403,7 +404,7 @@ def check_dashboard_matches(at: AppTest, a: Assessment, catalog: Any, strategy: 
         expected = tables.practice_frame(report, dom.id)
         assert list(shown["ID"]) == list(expected["ID"])
         assert list(shown["Status"]) == list(expected["Status"])
-        assert [None if v != v or v is None else int(v) for v in shown["Gap"]] == [
+        assert [None if pd.isna(v) else int(v) for v in shown["Gap"]] == [
             p.gap for p in report.practices if p.domain == dom.id
         ]
         assert list(shown["Current"]) == list(expected["Current"])
@@ -412,7 +413,7 @@ def check_dashboard_matches(at: AppTest, a: Assessment, catalog: Any, strategy: 
     for row, r in zip(domains.itertuples(index=False), [*report.domains, report.overall], strict=True):
         assert row.Practices == r.counts.practices and row.Below == r.counts.below and row.At == r.counts.at
         value = row[domains.columns.get_loc("Roll-up")]
-        assert (value is None or value != value) if r.aggregate.value is None else value == pytest.approx(r.aggregate.value)
+        assert pd.isna(value) if r.aggregate.value is None else value == pytest.approx(r.aggregate.value)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["At target"] == str(report.overall.counts.at)
     assert metrics["Below target"] == str(report.overall.counts.below)

@@ -64,20 +64,26 @@ def eval_run(
     from assistant.evaluation.scenario import default_scenario_dir, load_scenarios
     from assistant.services import build_services
 
-    sv = build_services(settings(), engine=engine, catalog=catalog())
+    # Check every input before the index is built or anything is written.
+    if log_dir.exists() and not log_dir.is_dir():
+        raise InputError(f"--log-dir {log_dir}: is a file; pass a folder")
     d = scenarios or default_scenario_dir()
-    loaded = load_scenarios(d, sv.catalog)
+    loaded = load_scenarios(d, catalog())
     if only:
         unknown = set(only) - {s.id for s in loaded}
         if unknown:
             raise InputError(f"--only: no scenario {', '.join(sorted(unknown))} in {d}")
         loaded = [s for s in loaded if s.id in only]
+    sv = build_services(settings(), engine=engine, catalog=catalog())
 
     def progress(sid: str, epoch: int) -> None:
         console.print(f"  ran {sid} (epoch {epoch})")
 
     log = run_eval(sv, loaded, scenarios_dir=d, epochs=epochs, budget=budget, progress=progress)
-    path = write_log(log, log_dir)
+    try:
+        path = write_log(log, log_dir)
+    except OSError as exc:
+        raise InputError(f"--log-dir {log_dir}: cannot write the log ({exc.strerror or exc})") from None
     table = Table(title=f"engine {log.spec.engine}" + (f" ({log.spec.model})" if log.spec.model else ""))
     for col in ("metric", "value", "target"):
         table.add_column(col)

@@ -147,6 +147,9 @@ _TRANSPORT_NAMES = {
     "ConnectionError",
     "ClientConnectorError",
     "ServerDisconnectedError",
+    "ModelConnectionError",
+    "ModelRateLimitError",
+    "ModelAPIError",
 }
 _RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504, 529}
 
@@ -158,7 +161,13 @@ def classify_error(exc: BaseException) -> Literal["timeout", "transport", "provi
     while cur is not None and id(cur) not in seen:
         seen.add(id(cur))
         names = {c.__name__ for c in type(cur).__mro__}
-        if isinstance(cur, TimeoutError) or names & {"APITimeoutError", "TimeoutException", "ReadTimeout", "ConnectTimeout"}:
+        if isinstance(cur, TimeoutError) or names & {
+            "APITimeoutError",
+            "ModelTimeoutError",
+            "TimeoutException",
+            "ReadTimeout",
+            "ConnectTimeout",
+        }:
             return "timeout"
         if isinstance(cur, ConnectionError) or names & _TRANSPORT_NAMES:
             return "transport"
@@ -257,7 +266,9 @@ class LlmEngine:
         local = spec.provider in LOCAL_PROVIDERS or spec.provider == "ollama"
         timeout = LOCAL_TIMEOUT if local else DEFAULT_TIMEOUT
         model = load_chat_model(settings.llm, settings.llm_base_url, timeout, 0, max_tokens=DEFAULT_MAX_TOKENS)
-        return cls(catalog, index, model, spec.label, timeout=timeout, structured_method=structured_method(settings.llm))
+        # The engine's hard deadline is a little longer than the client's, so the client's own timeout
+        # (a clean error) normally fires first and the deadline only catches a call that hangs anyway.
+        return cls(catalog, index, model, spec.label, timeout=timeout + 5, structured_method=structured_method(settings.llm))
 
     # ------------------------------------------------------------------ notices
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from assistant.catalog import Catalog, ScopeId, Sector
+from assistant.catalog import Catalog, ScopeId, Sector, validation_hint
 from assistant.errors import InputError
 from assistant.resources import data_path
 from assistant.yamlio import YamlLoadError, load_yaml_file
@@ -99,7 +99,7 @@ def load_scenario(path: Path, catalog: Catalog) -> Scenario:
         err = exc.errors()[0]
         loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
         more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-        raise ScenarioError(f"{path}: field {loc}: {err['msg']}{more}") from None
+        raise ScenarioError(f"{path}: field {loc}: {err['msg']}{validation_hint(err)}{more}") from None
     if sc.id != path.stem:
         raise ScenarioError(f"{path}: field id: {sc.id!r} should equal the file name {path.stem!r}")
     resolved: dict[str, ScenarioPractice] = {}

@@ -35,8 +35,10 @@ def _set_target() -> None:
     )
 
 
-def _copy_profile(profile_id: str, only_missing: bool) -> None:
-    prof = cat.profiles[profile_id]
+def _copy_profile() -> None:
+    # Read the widgets' current values here rather than binding them as arguments when the button was drawn.
+    prof = cat.profiles[str(st.session_state.get("tg-profile"))]
+    only_missing = bool(st.session_state.get("tg-only-missing", True))
 
     def apply(iv: Interview) -> None:
         have = effective_targets(iv.assessment(), cat) if only_missing else {}
@@ -113,8 +115,8 @@ with profile_box:
         ),
         height=250,
     )
-    only_missing = st.checkbox("Only for practices without a target", value=True, key="tg-only-missing")
-    st.button("Copy these targets", on_click=_copy_profile, args=(prof_id, only_missing), icon=":material/content_copy:")
+    st.checkbox("Only for practices without a target", value=True, key="tg-only-missing")
+    st.button("Copy these targets", on_click=_copy_profile, icon=":material/content_copy:")
 
 st.subheader("Targets in effect")
 st.caption("The target each practice inherits after practice, subdomain, domain and profile settings are combined.")
