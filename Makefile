@@ -24,10 +24,12 @@ $(LLM_STAMP): $(STAMP)
 
 llm: $(LLM_STAMP)
 
+# `make run` starts the Streamlit app (interview, targets, dashboard, catalog) on 127.0.0.1:8501.
 run: $(STAMP)
-	$(BIN)/smm demo
+	$(BIN)/smm ui
 
-demo: run
+demo: $(STAMP)
+	$(BIN)/smm demo
 
 ui: $(STAMP)
 	$(BIN)/smm ui

@@ -430,6 +430,9 @@ class CatalogError(InputError):
         super().__init__(f"catalog {root} has {len(problems)} problem(s):\n{lines}")
 
 
+EMPTY_FILE = "the file is empty; write its content or remove it"
+
+
 def _loc(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(x) for x in loc)
 
@@ -465,10 +468,12 @@ def load_catalog(root: Path | None = None) -> Catalog:
     def read(path: Path) -> object | None:
         try:
             data: object = load_yaml_file(path)
-            return data
         except YamlLoadError as exc:
             problems.append(CatalogProblem(file=_rel(path, root), path=exc.path, message=exc.reason))
             return None
+        if data is None:  # an empty document: never skip a file silently
+            problems.append(CatalogProblem(file=_rel(path, root), path="", message=EMPTY_FILE))
+        return data
 
     def validate(cls: type[BaseModel], data: object, path: Path) -> BaseModel | None:
         try:

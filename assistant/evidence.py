@@ -98,7 +98,8 @@ def estimate(readings: list[Reading]) -> Estimate:
 
 # ------------------------------------------------------------------------------------ sentences
 
-_SENTENCE = re.compile(r"[^.!?;\n]+(?:[.!?]+|;|\n|$)")
+# A full stop ends a statement only before a space or the end: "H1.2-L4-01", "99.6 %" and "v2.3.1" stay whole.
+_SENTENCE = re.compile(r"(?:[^.!?;\n]|[.!?](?=[^\s.!?;\n]))+(?:[.!?]+|;|\n|$)")
 
 
 def split_statements(text: str, max_statements: int = 60) -> list[str]:

@@ -267,6 +267,7 @@ class Interview:
         if store is not None:
             # One transaction: a crash never leaves a session without its first question.
             store.create(sid, state.model_dump(mode="json"), system_name=system_name, phase=state.phase, turns=[first])
+        iv.transcript.append(first)  # as a resume would show it
         return iv
 
     @classmethod

@@ -16,7 +16,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -54,6 +54,29 @@ class HashEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._vector(text)
+
+
+class MemoEmbeddings(Embeddings):
+    """The real embeddings, each distinct text embedded once per test run.
+
+    Embedding the catalog is the slow part of a build; the retrieval benchmark (tests/test_retrieval_benchmark.py)
+    builds its own index from the same texts and reuses these vectors when this module ran first.
+    """
+
+    memo: ClassVar[dict[str, list[float]]] = {}
+
+    def __init__(self, base: MiniLMEmbeddings) -> None:
+        self.base = base
+        self.name = base.name
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.memo]
+        if missing:
+            self.memo.update(zip(missing, self.base.embed_documents(missing), strict=True))
+        return [list(self.memo[t]) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
 
 
 def settings_for(data: Path, chroma_url: str | None = None) -> Settings:
@@ -136,7 +159,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> Iterato
         mp.setattr(socket.socket, "connect_ex", connect_ex)
         mp.setattr(socket, "getaddrinfo", getaddrinfo)
 
-        index = CatalogIndex.open(catalog, settings_for(data), MiniLMEmbeddings())
+        index = CatalogIndex.open(catalog, settings_for(data), MemoEmbeddings(MiniLMEmbeddings()))
         result = index.build()
         index.search("signed firmware updates", k=3, practice="H1.2")
         index.rank_practices("we push security fixes over the air")
@@ -427,11 +450,13 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture
-def chroma_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A real ``chroma run`` on 127.0.0.1 and a free port, for the module; terminated afterwards."""
     exe = Path(sys.executable).parent / "chroma"
     if not exe.exists():
         pytest.skip("the chroma CLI is not installed")
+    tmp_path = tmp_path_factory.mktemp("chroma-server")
     store = tmp_path / "server-store"
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMM_")}

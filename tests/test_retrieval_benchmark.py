@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from assistant import llm
 from assistant.catalog import Catalog
-from assistant.embeddings import MODEL_NAME
+from assistant.embeddings import MODEL_NAME, default_embeddings
 from assistant.errors import InputError
 from assistant.evaluation.retrieval import RetrievalReport, StatementSet, load_statements, run_retrieval_benchmark
 from assistant.settings import Settings
+from tests.test_index import MemoEmbeddings
 
 PER_PRACTICE = 2
 
@@ -30,9 +32,12 @@ def subset(statements: StatementSet, per_practice: int = PER_PRACTICE) -> Statem
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> RetrievalReport:
+    """The real benchmark with the real model; vectors already computed in this run (tests/test_index.py) are reused."""
     data = tmp_path_factory.mktemp("bench-data")
     settings = Settings.from_env({"SMM_DATA_DIR": str(data)})
-    result = run_retrieval_benchmark(catalog, settings, subset(load_statements()))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(llm, "load_embeddings", lambda spec: MemoEmbeddings(default_embeddings()))
+        result = run_retrieval_benchmark(catalog, settings, subset(load_statements()))
     assert not any(data.iterdir()), "the benchmark builds its index in a temporary folder, not the data directory"
     return result
 

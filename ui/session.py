@@ -1,7 +1,7 @@
 """The interview of this browser session: its ID in ``st.session_state``, the object loaded from SQLite.
 
-Only the session ID lives in Streamlit's session state. Each action resumes the interview from the
-session store, acts through the :class:`~assistant.interview.Interview` API (which saves the input
+Streamlit's session state holds the session ID (and the interview loaded for the current script run,
+for display only). Each action resumes the interview afresh from the session store, acts through the :class:`~assistant.interview.Interview` API (which saves the input
 before computing the reply) and lets the next script run load it again. So a page reload, a second
 browser tab or a crashed server never loses a confirmed decision. Errors the user can fix
 (:class:`~assistant.errors.InputError`) are kept for the next run and shown with ``st.error``.

@@ -12,7 +12,7 @@ from assistant.assessment import Rating
 from assistant.report import STATUS_LABELS
 from assistant.scoring import Comparison, RollUp, ScoreReport
 
-PRACTICE_COLUMNS = ["ID", "Practice", "Target", "Target from", "Current", "Review", "Status", "Gap", "Scope short of target"]
+PRACTICE_COLUMNS = ["ID", "Practice", "Target", "Target from", "Current", "Review", "Status", "Gap", "Scope shortfall"]
 ROLLUP_COLUMNS = [
     "Group",
     "Practices",
@@ -45,7 +45,7 @@ def practice_frame(report: ScoreReport, domain: str | None = None) -> pd.DataFra
             "Review": p.current_status or "—",
             "Status": STATUS_LABELS.get(p.status, p.status),
             "Gap": p.gap,
-            "Scope short of target": p.scope_shortfall,
+            "Scope shortfall": p.scope_shortfall,
         }
         for p in report.practices
         if domain is None or p.domain == domain

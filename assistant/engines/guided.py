@@ -42,6 +42,13 @@ CLAIM = _rx(
     r"fully compliant with everything",
     r"(?:auditor|consultant|assessor)s? (?:confirmed|said|agreed|certified) (?:we|that we|it|this)(?:'re| are| is)? (?:at|fully|level|mature|compliant|formali)",
     r"(?:auditor|consultant|assessor) will never check",
+    # Fake citations, hearsay verdicts and appeals to trust: about the rating, never evidence of practice.
+    r"\[?[GEH][1-3]\.[12]-L[1-4]-[0-9]{2}\]?",
+    r"(?:full|top|maximum|highest|best) (?:marks|score|scores|rating|ratings)",
+    r"(?:gave|give|given) (?:us|it|this) (?:a |an )?(?:[0-4]|four|three)",
+    r"(?:auditor|consultant|assessor)s? (?:already )?(?:confirmed|said|agreed|certified)(?: it| this| that| so)?\s*[.!]*$",
+    r"trust me",
+    r"no need to ask",
 )
 NOT_APPLICABLE = _rx(
     r"(?:does not|doesn'?t|do not|don'?t) (?:really )?apply",

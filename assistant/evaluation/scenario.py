@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from assistant.catalog import Catalog, ScopeId, Sector, validation_hint
+from assistant.catalog import EMPTY_FILE, Catalog, ScopeId, Sector, validation_hint
 from assistant.errors import InputError
 from assistant.resources import data_path
 from assistant.yamlio import YamlLoadError, load_yaml_file
@@ -93,6 +93,8 @@ def load_scenario(path: Path, catalog: Catalog) -> Scenario:
         raw = load_yaml_file(path)
     except YamlLoadError as exc:
         raise ScenarioError(str(exc)) from None
+    if raw is None:
+        raise ScenarioError(f"{path}: {EMPTY_FILE}")
     try:
         sc = Scenario.model_validate(raw)
     except ValidationError as exc:

@@ -27,12 +27,16 @@ question = st.text_input(
 if question.strip():
     name, level = parse_level_question(question)
     try:
-        if level is None:
-            st.markdown(explain_practice(cat, name or question))
-        elif level == 0:
+        if level == 0:
             st.info("Level 0 means the practice is not done at all. Ask about levels 1 to 4.", icon=":material/info:")
         else:
-            st.markdown(explain_level(cat, name or question, level).to_markdown())
+            answer = (
+                explain_practice(cat, name or question)
+                if level is None
+                else explain_level(cat, name or question, level).to_markdown()
+            )
+            with st.container(border=True, key="cat-answer"):
+                st.markdown(answer)
     except InputError as exc:
         st.error(str(exc), icon=":material/error:")
 

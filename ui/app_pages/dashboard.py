@@ -106,13 +106,17 @@ chart_tab.image(targets_png, caption="Target (grey) and current level per practi
 heat_tab.image(heat_png, caption="Levels per practice: T marks the target, C the current level")
 
 st.subheader("Target vs current per practice")
+if all(p.target is None for p in report.practices):
+    st.info("No targets are set yet, so there are no gaps to show. Set them on the Targets page.", icon=":material/flag:")
 # "plain" shows 2 as 2 and 1.5 as 1.5, as the reports do; a share reads best as a percentage.
 rollup_column = st.column_config.NumberColumn(report.overall.aggregate.label, format="percent" if share else "plain")
 practice_columns = {
     "ID": st.column_config.TextColumn(width=50),
-    "Practice": st.column_config.TextColumn(width="large"),
-    "Status": st.column_config.TextColumn(width="medium"),
-    "Gap": st.column_config.NumberColumn(format="plain", help="Target level minus current level"),
+    "Practice": st.column_config.TextColumn(width=270),
+    "Current": st.column_config.TextColumn(width=95),
+    "Review": st.column_config.TextColumn(width=85),
+    "Status": st.column_config.TextColumn(width=160),
+    "Gap": st.column_config.NumberColumn(format="plain", width=50, help="Target level minus current level"),
 }
 for dom in report.domains:
     st.markdown(f"**{dom.id} {dom.name}** — {dom.aggregate.label}: **{number(dom.aggregate.value, share)}**")

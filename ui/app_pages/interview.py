@@ -89,14 +89,14 @@ def _welcome() -> None:
 st.title("Interview")
 session.show_messages()
 for notice in privacy_notices(sv.settings):
-    st.warning(f"{notice} Do not enter anything you may not share with that service.", icon=":material/public:")
+    st.warning(notice, icon=":material/public:")
 
 iv = session.interview()
 if iv is None:
     _welcome()
     st.stop()
 
-head, close = st.columns([5, 1], vertical_alignment="bottom")
+head, close = st.columns([3, 1], vertical_alignment="bottom")
 head.caption(f"Assessment of **{iv.state.system_name}** · session `{iv.session_id}` · answers are saved as you go")
 close.button("New or other assessment", on_click=session.close, icon=":material/add:")
 

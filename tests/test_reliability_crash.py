@@ -1,0 +1,224 @@
+"""Guarantee "crashes": a process SIGKILLed at random points of an interview or of an export loses nothing it
+reported done, resumes, and leaves exported files complete or absent, never truncated.
+
+Real processes are killed (``tests/helpers/interview_driver.py`` and ``export_driver.py``), with seeded random
+delays, several times each; then the survivors are checked from the files alone.
+
+Temp files: a writer killed mid-write leaves its ``.<name>.<pid>.<random>.tmp``; the next write of the same
+target removes every such file whose process is gone (``assistant.assessment.remove_stale_temp_files``), so
+after one clean run none is left.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.assessment import Event, load_assessment, parse_assessment, save_assessment, utcnow
+from assistant.store import SessionStore
+from tests.helpers.support import ROOT, child_env, copy_index, read_log_lines, wait_for
+
+pytestmark = pytest.mark.slow
+
+SEED = int(os.environ.get("SMM_CRASH_SEED", "20251125"))
+INTERVIEW_KILLS = int(os.environ.get("SMM_CRASH_KILLS", "10"))
+EXPORT_KILLS = int(os.environ.get("SMM_CRASH_EXPORT_KILLS", "6"))
+INFLATE = 30_000  # one-kilobyte events added in the export driver: a JSON of ~40 MB takes a while to write
+STARTUP_TIMEOUT = 120.0
+
+
+def _spawn(module: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env=child_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _kill(proc: subprocess.Popen[str]) -> bool:
+    """SIGKILL ``proc`` by its ID; True if it was still running (a real kill, not a late one)."""
+    alive = proc.poll() is None
+    if alive:
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=30)
+    return alive and proc.returncode == -signal.SIGKILL
+
+
+def _count(log: Path, kind: str) -> int:
+    return sum(1 for fields in read_log_lines(log) if fields[0] == kind)
+
+
+@pytest.fixture
+def catalog_json(catalog: Any, tmp_path: Path) -> Path:
+    path = tmp_path / "catalog.json"
+    path.write_text(catalog.model_dump_json(), encoding="utf-8")
+    return path
+
+
+# ------------------------------------------------------------------------------------------------ interview
+
+
+def test_interview_survives_repeated_sigkill(built_index: Any, catalog: Any, catalog_json: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    rng = random.Random(SEED)
+    data = copy_index(built_index, tmp_path / "data")
+    log, session_file = tmp_path / "steps.log", tmp_path / "session.txt"
+    args = (str(data), str(log), str(session_file), str(catalog_json))
+    kills = 0
+    started = time.monotonic()
+    for _ in range(INTERVIEW_KILLS):
+        ready_before = _count(log, "ready")
+        proc = _spawn("tests.helpers.interview_driver", *args)
+        wait_for(lambda: _count(log, "ready") > ready_before, STARTUP_TIMEOUT, "driver start", proc)
+        if _count(log, "finished"):
+            break
+        steps_before = len(read_log_lines(log))
+        # Random points: mostly while it answers and reviews, sometimes the instant it opened the session.
+        time.sleep(rng.choice([0.0, rng.uniform(0.01, 0.2), rng.uniform(0.05, 0.6), rng.uniform(0.05, 0.6)]))
+        killed = _kill(proc)
+        kills += killed
+        if not killed:
+            assert proc.returncode == 0, proc.stderr
+        assert _count(log, "finished") or len(read_log_lines(log)) >= steps_before
+        if _count(log, "finished"):
+            break
+    # A last run without a kill completes the interview.
+    if not _count(log, "finished"):
+        proc = _spawn("tests.helpers.interview_driver", *args)
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    lines = read_log_lines(log)
+    assert lines[-1][0] == "finished"
+    assert kills >= min(8, INTERVIEW_KILLS), f"only {kills} kills landed while the driver ran"
+
+    # Everything the driver reported done is in the store; turn IDs are unique and consecutive.
+    sid = session_file.read_text(encoding="utf-8").strip()
+    store = SessionStore.in_data_dir(data)
+    state, processed, turns = store.load(sid)
+    ids = [t.id for _seq, t in turns]
+    assert len(ids) == len(set(ids))
+    assert [int(i[1:]) for i in ids] == list(range(1, len(ids) + 1)), ids
+    assert [seq for seq, _t in turns] == list(range(1, len(turns) + 1))
+    said = [f for f in lines if f[0] == "said"]
+    stakeholder = {t.id: t.text for _seq, t in turns if t.role == "stakeholder"}
+    markers = [m for text in stakeholder.values() for m in re.findall(r"\[m:([0-9a-f]{12})\]", text)]
+    assert len(markers) == len(set(markers)), "no answer was stored twice"
+    for _kind, marker, turn_id in said:
+        assert f"[m:{marker}]" in stakeholder.get(turn_id, ""), f"answer {marker} ({turn_id}) was reported done but is lost"
+    reviewed = {pid: label for _kind, pid, label in (f for f in lines if f[0] == "reviewed")}
+    current = state["assessment"]["current"]
+    for pid, label in reviewed.items():
+        value = current[pid]["value"]
+        got = "n/a" if value["not_applicable"] else f"{value['level']} ({value['scope']})"
+        assert got == label, (pid, got, label)
+        assert current[pid]["status"] == "confirmed"
+    assert state["phase"] == "done"
+    assert processed == max(seq for seq, t in turns if t.role in ("stakeholder", "reviewer"))
+    store.close()
+    with capsys.disabled():
+        print(
+            f"\ninterview crash test: {kills} SIGKILLs survived, {len(said)} answers and {len(reviewed)} reviews "
+            f"reported done and found, {len(turns)} turns, {time.monotonic() - started:.1f} s (seed {SEED})"
+        )
+
+
+# ------------------------------------------------------------------------------------------------- exports
+
+
+def _big_assessment(catalog: Any, path: Path) -> Path:
+    a = load_assessment(ROOT / "eval" / "examples" / "bottling-line.json", catalog)
+    a.metadata.system_description = "The line fills 40,000 bottles an hour. " * 20_000  # ~0.8 MB, shown in the report
+    a.events += [Event(at=utcnow(), kind="note", actor="test", data={"text": "x" * 1000, "n": i}) for i in range(4_000)]
+    save_assessment(a, path)
+    return path
+
+
+TARGETS = ("assessment.json", "report.html", "report.xlsx")
+
+
+def _check_complete_or_absent(out: Path) -> dict[str, bool]:
+    """Each target is absent or parses completely; returns which exist."""
+    from openpyxl import load_workbook
+
+    present = {}
+    for name in TARGETS:
+        path = out / name
+        present[name] = path.exists()
+        if not path.exists():
+            continue
+        data = path.read_bytes()
+        if name.endswith(".json"):
+            a = parse_assessment(data.decode("utf-8"), str(path))
+            assert a.metadata.system_name.startswith("Export crash test, round ")
+            json.loads(data)
+        elif name.endswith(".html"):
+            text = data.decode("utf-8")
+            assert text.lstrip().lower().startswith("<!doctype html") and text.rstrip().endswith("</html>"), name
+        else:
+            wb = load_workbook(path, read_only=True)
+            assert wb.sheetnames
+            wb.close()
+    return present
+
+
+def _temp_files(out: Path) -> list[Path]:
+    return sorted(p for p in out.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_exports_are_complete_or_absent_after_repeated_sigkill(catalog: Any, catalog_json: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    rng = random.Random(SEED + 1)
+    source = _big_assessment(catalog, tmp_path / "big.json")
+    out = tmp_path / "out"
+    out.mkdir()
+    log = tmp_path / "export.log"
+    args = (str(out), str(log), str(source), str(catalog_json), "--inflate", str(INFLATE))
+    kills = temps_seen = mid_write = 0
+    pids: set[int] = set()
+    for i in range(EXPORT_KILLS):
+        ready_before, writing_before = _count(log, "ready"), _count(log, "writing")
+        proc = _spawn("tests.helpers.export_driver", *args)
+        pids.add(proc.pid)
+        wait_for(lambda: _count(log, "ready") > ready_before, STARTUP_TIMEOUT, "export driver start", proc)
+        if i % 2 == 0:
+            # During the first write of the large JSON (serialising, then writing, fsync, rename).
+            wait_for(lambda: _count(log, "writing") > writing_before, STARTUP_TIMEOUT, "first write", proc)
+            took = [float(f[2]) for f in read_log_lines(log) if f[0] == "wrote" and f[1] == "assessment.json"]
+            time.sleep(rng.uniform(0.0, max(took[-3:], default=1.0)))
+        else:
+            time.sleep(rng.uniform(0.3, 4.0))  # anywhere in a round: rendering or writing the reports
+        kills += _kill(proc)
+        lines = read_log_lines(log)
+        last = [f for f in lines if f[0] in ("writing", "wrote", "ready")][-1]
+        mid_write += last[0] == "writing"
+        _check_complete_or_absent(out)
+        temps = _temp_files(out)
+        temps_seen += len(temps)
+        for t in temps:  # only the killed writers' temp files, never a target half-written
+            pid = int(t.name.split(".")[-3])
+            assert pid in pids and t.name.startswith(tuple(f".{n}." for n in TARGETS)), t.name
+    assert kills >= EXPORT_KILLS - 1, f"only {kills} kills landed"
+    assert mid_write >= 1, "at least one kill landed inside a write"
+    # One clean run: every target complete, and the killed writers' temp files are gone.
+    proc = _spawn("tests.helpers.export_driver", *args[:4], "--once")
+    _out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert all(_check_complete_or_absent(out).values())
+    assert _temp_files(out) == [], "the next write removes the temp files of killed writers"
+    with capsys.disabled():
+        print(
+            f"\nexport crash test: {kills} SIGKILLs ({mid_write} inside a write), {temps_seen} leftover temp file(s) seen and "
+            f"removed by the next run, {_count(log, 'round')} complete rounds, no truncated file (seed {SEED + 1})"
+        )

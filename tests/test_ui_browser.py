@@ -1,0 +1,227 @@
+"""The app in a real browser: ``smm ui`` on 127.0.0.1, driven by Playwright with Debian's Chromium.
+
+Starts an assessment, describes the system, answers questions, accepts a proposal and opens the
+dashboard, asserting on what the page shows; screenshots go to ``artifacts/ui/``. Without Chromium or
+Playwright the browser test is skipped, unless ``SMM_REQUIRE_BROWSER=1`` (set by ``.ci/run``) makes that
+a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant.cli import app as cli_app
+from assistant.commands.ui import app_path, streamlit_command
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "artifacts" / "ui"
+CHROMIUM = Path("/usr/bin/chromium")
+# No GPU, sandbox or background traffic in a container; no QUIC or first-run pages either.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+DESCRIPTION = (
+    "We run a bottling plant with PLCs on three production lines. A vendor maintains the PLCs. "
+    "We apply the vendor patches once a year during the summer shutdown."
+)
+ANSWERS = ["Our plant manager looks after it, on the side.", "No, nothing is written down.", "Not that I know of.", "No."]
+
+
+def missing(reason: str) -> None:
+    """Skip on a developer's machine; fail where the browser is required (CI)."""
+    if os.environ.get("SMM_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"SMM_REQUIRE_BROWSER=1 but {reason}")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now, on the loopback interface."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 180.0) -> None:
+    """Wait until Streamlit answers its health check; fail with the server log if it dies or never answers."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"`smm ui` exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"`smm ui` did not answer in {timeout:.0f} s:\n{log.read_text(errors='replace')}")
+
+
+@pytest.fixture
+def server(tmp_path: Path, built_index: Any) -> Iterator[str]:
+    """`smm ui` on a free loopback port with its own data directory; stopped (by its process ID) at the end."""
+    data = tmp_path / "smm-data"
+    # Reuse the session's index so the server starts in seconds rather than embedding the catalog again.
+    shutil.copytree(built_index.location, data / "chroma")
+    env = {**os.environ, "SMM_DATA_DIR": str(data), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    port = free_port()
+    smm = Path(sys.executable).with_name("smm")
+    cmd = [str(smm)] if smm.exists() else [sys.executable, "-m", "assistant.cli"]
+    log = tmp_path / "smm-ui.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([*cmd, "ui", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc, log)
+        yield url
+    finally:
+        # `smm ui` replaced itself with the Streamlit server, so this process ID is the server's.
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(log, ARTIFACTS / "server.log")
+
+
+def test_smm_ui_starts_streamlit_headless_on_loopback_without_usage_statistics() -> None:
+    cmd = streamlit_command(8599, "127.0.0.1")
+    assert cmd[:4] == [sys.executable, "-m", "streamlit", "run"]
+    assert Path(cmd[4]) == app_path() and app_path().is_file()
+    flags = dict(zip(cmd[5::2], cmd[6::2], strict=True))
+    assert flags["--server.headless"] == "true"
+    assert flags["--browser.gatherUsageStats"] == "false"
+    assert flags["--server.address"] == "127.0.0.1"
+    assert flags["--server.port"] == "8599"
+    assert flags["--global.developmentMode"] == "false"
+    result = CliRunner().invoke(cli_app, ["ui", "--help"])
+    assert result.exit_code == 0 and "--port" in result.output
+
+
+def test_the_checkout_config_turns_usage_statistics_off() -> None:
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["browser"]["gatherUsageStats"] is False
+
+
+@pytest.mark.slow
+@pytest.mark.server
+def test_interview_to_dashboard_in_a_real_browser(server: str) -> None:
+    if not CHROMIUM.exists():
+        missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import Page, expect, sync_playwright
+    except ImportError:
+        missing("the Python package playwright is not installed (pip install playwright; no browser download needed)")
+        return
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    outside: list[str] = []
+
+    def settle(page: Page) -> None:
+        """Wait until the script run triggered by the last action has finished."""
+        page.wait_for_timeout(300)
+        page.wait_for_function(
+            "() => document.querySelector('.stApp')?.getAttribute('data-test-script-state') === 'notRunning'", timeout=60_000
+        )
+
+    def shot(page: Page, name: str) -> None:
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 2000})
+            page.on("request", lambda r: None if r.url.startswith((server, "data:", "blob:")) else outside.append(r.url))
+            page.goto(server)
+
+            # A new assessment of the whole model; business objectives skipped to keep it short.
+            expect(page.get_by_label("Name of the system")).to_be_visible(timeout=60_000)
+            settle(page)
+            shot(page, "01-start")
+            page.get_by_label("Name of the system").fill("Bottling line 3")
+            page.get_by_text("Ask about business objectives").click()
+            page.get_by_role("button", name="Start the assessment").click()
+            description = page.get_by_label("Describe the system in your own words")
+            expect(description).to_be_visible(timeout=30_000)
+            description.fill(DESCRIPTION)
+            page.get_by_role("button", name="Send the description").click()
+            page.get_by_role("button", name="Yes, that's right").click()
+            main = page.locator("#stMain")
+            expect(main.get_by_text("G1.1 Security Program Management").first).to_be_visible(timeout=30_000)
+            settle(page)
+
+            # Answer until the first practice has a proposal card with its buttons.
+            chat = page.get_by_test_id("stChatInputTextArea")
+            accept = page.get_by_role("button", name="Accept", exact=True)
+            for answer in ANSWERS:
+                if accept.count():
+                    break
+                chat.fill(answer)
+                chat.press("Enter")
+                expect(main.get_by_text(answer).last).to_be_visible(timeout=30_000)
+                settle(page)
+            expect(accept).to_be_visible(timeout=30_000)
+            card = page.locator("[class*='st-key-card-']").last
+            expect(card).to_contain_text("G1.1 Security Program Management")
+            expect(card).to_contain_text("What the catalog says")
+            expect(card).to_contain_text("Your words")
+            heading = re.search(r"Proposal: level (\d) – (\S+)", card.inner_text())
+            assert heading, card.inner_text()
+            level = int(heading.group(1))
+            shot(page, "02-proposal")
+
+            accept.click()
+            sidebar = page.get_by_test_id("stSidebar")
+            expect(sidebar).to_contain_text("Confirmed 1 of 18 practices", timeout=30_000)
+            expect(main.get_by_text("Accepted: G1.1.")).to_be_visible()
+            settle(page)
+            shot(page, "03-accepted")
+
+            # The dashboard shows the accepted rating for the practice.
+            page.get_by_role("link", name="Dashboard").click()
+            expect(page.get_by_role("heading", name="Dashboard")).to_be_visible(timeout=30_000)
+            governance = page.locator(".st-key-db-practices-G")
+            expect(governance).to_be_attached(timeout=60_000)
+            settle(page)
+            cells = governance.locator("td").all_text_contents()
+            row = cells[cells.index("G1.1") : cells.index("G1.1") + 8]
+            assert row[1] == "Security Program Management" and row[4] == f"{level} (general)" and row[5] == "confirmed", row
+            expect(page.get_by_test_id("stMetric").first).to_contain_text("Lowest current level")
+            expect(page.get_by_test_id("stMetric").first).to_contain_text(str(level))
+            expect(page.get_by_role("button", name="Excel workbook")).to_be_visible()
+            expect(sidebar).to_contain_text("Confirmed 1 of 18 practices")
+            shot(page, "04-dashboard")
+
+            page.get_by_role("link", name="Catalog").click()
+            page.get_by_label("Ask what a level of a practice requires").fill("What does level 3 of patch management require?")
+            page.keyboard.press("Enter")
+            expect(main.get_by_text("H1.2-L3-01").first).to_be_visible(timeout=30_000)
+            settle(page)
+            shot(page, "05-catalog")
+        finally:
+            browser.close()
+    assert not outside, f"the page loaded resources from outside this machine: {outside}"
