@@ -464,7 +464,7 @@ class GuidedEngine:
             # or formal: credit it up to level 2 at most, and never above the question or the matched indicator.
             level = min(asked, sim_level or asked, 2) if relevance >= NO_CUE_RELEVANCE else 1
         else:
-            level = min(sim_level or 1, 2)
+            level = min(sim_level or 1, 2) if relevance >= NO_CUE_RELEVANCE else 1
         supported = max(1, min(level, cap))
         strength = len({c.lower() for c in raise_cues.get(supported, [])}) if supported >= 2 else 1
         if asked == 4 and supported == 4:
