@@ -13,6 +13,7 @@ from rich.table import Table
 from assistant.commands._common import catalog, console, settings
 from assistant.errors import InputError
 from assistant.proposals import Turn
+from assistant.settings import Settings
 
 KEYS = r"\[a]ccept  \[m]odify  \[r]eject  \[n]ot applicable  \[l]ater  \[w]hy  (or type more about the practice)"
 
@@ -58,6 +59,36 @@ def _score_table(assessment: object) -> None:
     console.print(table)
 
 
+def privacy_notices(settings: Settings, engine: str) -> list[str]:
+    """A plain warning for each way interview text leaves this machine: the model, the embeddings; empty when it stays."""
+    import ipaddress
+    import os
+    from urllib.parse import urlsplit
+
+    out: list[str] = []
+    if engine == "llm":
+        from assistant import llm
+
+        notice = getattr(llm, "privacy_notice", None)
+        text = notice(settings) if callable(notice) else None
+        if text:
+            out.append(text)
+    provider = settings.embeddings.partition(":")[0].strip().lower()
+    remote = provider == "openai"
+    if provider == "ollama" and os.environ.get("OLLAMA_HOST"):
+        host = urlsplit(os.environ["OLLAMA_HOST"] if "//" in os.environ["OLLAMA_HOST"] else "//" + os.environ["OLLAMA_HOST"]).hostname
+        try:
+            remote = host != "localhost" and not ipaddress.ip_address(host or "").is_loopback
+        except ValueError:
+            remote = True
+    if remote:
+        out.append(
+            f"Each answer is also sent off this machine to be turned into search vectors (SMM_EMBEDDINGS={settings.embeddings}). "
+            "Do not type anything you may not share with that service; unset SMM_EMBEDDINGS to stay offline."
+        )
+    return out
+
+
 def interview(
     resume: Annotated[str | None, typer.Option("--resume", help="Continue a saved session (ID or a unique prefix).")] = None,
     profile: Annotated[
@@ -80,14 +111,8 @@ def interview(
     from assistant.interview import Interview
 
     sv = _services(engine)
-    if sv.engine.name == "llm":
-        from assistant import llm
-
-        notice = getattr(llm, "privacy_notice", None)
-        if callable(notice):
-            text = notice(sv.settings)
-            if text:
-                console.print(Panel(text, title="privacy", border_style="red"))
+    for text in privacy_notices(sv.settings, sv.engine.name):
+        console.print(Panel(text, title="privacy", border_style="red"))
     if resume:
         iv = Interview.resume(resume, sv.catalog, sv.index, sv.engine, sv.store)
         console.print(f"resumed session {iv.session_id} ({iv.state.system_name})")

@@ -1,0 +1,36 @@
+"""Guarantee "concurrency": at least 20 interview sessions driven in parallel against one data directory, for
+hundreds of turns, lose, duplicate or cross-wire no turn.
+
+Worker processes (``tests/helpers/concurrency_worker.py``), each running sessions in threads with their own
+``Interview`` and ``SessionStore`` objects on the same SQLite file, start together; afterwards a fresh store
+must show every session with exactly its own answers, in order, once, and consecutive turn IDs. The test
+asserts correctness; the throughput is printed (``tests/bench_concurrency.py`` measures it at other sizes).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers.concurrency import run_parallel
+from tests.helpers.support import copy_index
+
+pytestmark = pytest.mark.slow
+
+WORKERS = int(os.environ.get("SMM_CONCURRENCY_WORKERS", "4"))
+SESSIONS_PER_WORKER = int(os.environ.get("SMM_CONCURRENCY_SESSIONS", "5"))
+INPUTS = int(os.environ.get("SMM_CONCURRENCY_INPUTS", "12"))
+
+
+def test_parallel_sessions_lose_duplicate_or_cross_wire_no_turn(catalog: Any, built_index: Any, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    data = copy_index(built_index, tmp_path / "data")
+    catalog_json = tmp_path / "catalog.json"
+    catalog_json.write_text(catalog.model_dump_json(), encoding="utf-8")
+    report = run_parallel(data, catalog_json, tmp_path, WORKERS, SESSIONS_PER_WORKER, INPUTS)
+    assert report.sessions >= 20
+    assert report.turns >= 500, "hundreds of turns"
+    with capsys.disabled():
+        print(f"\nconcurrency: {report.line()}")
