@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +33,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.server]
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SERVER_MODULES = ("llama_cpp", "fastapi", "uvicorn", "sse_starlette", "starlette_context", "langchain_openai")
 ANSWERS = {
-    "H1.2": [
-        "Every firmware update is digitally signed and the cameras check the signature before installing it.",
-        "Nobody outside has audited the update process and we have no metrics.",
-    ],
-    "E1.1": [
-        "We keep a spreadsheet of our main camera models and their components.",
-        "It is not updated regularly.",
-    ],
+    "H1.2": ["Every firmware update is digitally signed and the cameras check the signature before installing it."],
+    "E1.1": ["We keep a spreadsheet of our main camera models and their components, but it is not updated regularly."],
 }
 
 
@@ -56,6 +50,25 @@ def _gguf() -> Path | None:
         return None
     path = Path(next(iter(spec.submodule_search_locations))) / GGUF_NAME
     return path if path.is_file() else None
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A pre-exec hook that makes the server get SIGTERM when the test process dies, even if it is killed.
+
+    Everything is looked up before the fork: the hook only makes one system call in the child.
+    """
+    if sys.platform != "linux":
+        return None
+    import ctypes
+    import signal
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    pr_set_pdeathsig, sigterm = 1, int(signal.SIGTERM)
+
+    def hook() -> None:
+        prctl(pr_set_pdeathsig, sigterm)
+
+    return hook
 
 
 def _free_port() -> int:
@@ -110,7 +123,14 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {**os.environ, "HOME": str(work)}
     with log.open("wb") as out:
         # cwd and HOME in a temporary folder: the server leaves nothing in the checkout.
-        proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=work,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent(),
+        )
     try:
         base = f"http://127.0.0.1:{port}/v1"
         _wait_ready(f"{base}/models", proc, log, time.monotonic() + 90)
@@ -170,7 +190,7 @@ def test_interview_end_to_end_with_a_local_llama_server(
         system_name="Home cameras",
         profile="residential-cameras",
         ask_objectives=False,
-        budget=2,
+        budget=1,
         practices=list(ANSWERS),
     )
     iv.say("We make Wi-Fi cameras for homes; they get firmware updates from our cloud.")

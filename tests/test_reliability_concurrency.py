@@ -25,7 +25,7 @@ SESSIONS_PER_WORKER = int(os.environ.get("SMM_CONCURRENCY_SESSIONS", "5"))
 INPUTS = int(os.environ.get("SMM_CONCURRENCY_INPUTS", "12"))
 
 
-def test_parallel_sessions_lose_duplicate_or_cross_wire_no_turn(catalog: Any, built_index: Any, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_parallel_sessions_lose_duplicate_or_cross_wire_no_turn(catalog: Any, built_index: Any, tmp_path: Path, capsys) -> None:
     data = copy_index(built_index, tmp_path / "data")
     catalog_json = tmp_path / "catalog.json"
     catalog_json.write_text(catalog.model_dump_json(), encoding="utf-8")

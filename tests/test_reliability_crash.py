@@ -72,7 +72,7 @@ def catalog_json(catalog: Any, tmp_path: Path) -> Path:
 # ------------------------------------------------------------------------------------------------ interview
 
 
-def test_interview_survives_repeated_sigkill(built_index: Any, catalog: Any, catalog_json: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_interview_survives_repeated_sigkill(built_index: Any, catalog: Any, catalog_json: Path, tmp_path: Path, capsys) -> None:
     rng = random.Random(SEED)
     data = copy_index(built_index, tmp_path / "data")
     log, session_file = tmp_path / "steps.log", tmp_path / "session.txt"
@@ -82,7 +82,7 @@ def test_interview_survives_repeated_sigkill(built_index: Any, catalog: Any, cat
     for _ in range(INTERVIEW_KILLS):
         ready_before = _count(log, "ready")
         proc = _spawn("tests.helpers.interview_driver", *args)
-        wait_for(lambda: _count(log, "ready") > ready_before, STARTUP_TIMEOUT, "driver start", proc)
+        wait_for(lambda n=ready_before: _count(log, "ready") > n, STARTUP_TIMEOUT, "driver start", proc)
         if _count(log, "finished"):
             break
         steps_before = len(read_log_lines(log))
@@ -98,7 +98,7 @@ def test_interview_survives_repeated_sigkill(built_index: Any, catalog: Any, cat
     # A last run without a kill completes the interview.
     if not _count(log, "finished"):
         proc = _spawn("tests.helpers.interview_driver", *args)
-        out, err = proc.communicate(timeout=300)
+        _out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
     lines = read_log_lines(log)
     assert lines[-1][0] == "finished"
@@ -178,7 +178,7 @@ def _temp_files(out: Path) -> list[Path]:
     return sorted(p for p in out.iterdir() if p.name.endswith(".tmp"))
 
 
-def test_exports_are_complete_or_absent_after_repeated_sigkill(catalog: Any, catalog_json: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_exports_are_complete_or_absent_after_repeated_sigkill(catalog: Any, catalog_json: Path, tmp_path: Path, capsys) -> None:
     rng = random.Random(SEED + 1)
     source = _big_assessment(catalog, tmp_path / "big.json")
     out = tmp_path / "out"
@@ -191,10 +191,10 @@ def test_exports_are_complete_or_absent_after_repeated_sigkill(catalog: Any, cat
         ready_before, writing_before = _count(log, "ready"), _count(log, "writing")
         proc = _spawn("tests.helpers.export_driver", *args)
         pids.add(proc.pid)
-        wait_for(lambda: _count(log, "ready") > ready_before, STARTUP_TIMEOUT, "export driver start", proc)
+        wait_for(lambda n=ready_before: _count(log, "ready") > n, STARTUP_TIMEOUT, "export driver start", proc)
         if i % 2 == 0:
             # During the first write of the large JSON (serialising, then writing, fsync, rename).
-            wait_for(lambda: _count(log, "writing") > writing_before, STARTUP_TIMEOUT, "first write", proc)
+            wait_for(lambda n=writing_before: _count(log, "writing") > n, STARTUP_TIMEOUT, "first write", proc)
             took = [float(f[2]) for f in read_log_lines(log) if f[0] == "wrote" and f[1] == "assessment.json"]
             time.sleep(rng.uniform(0.0, max(took[-3:], default=1.0)))
         else:
@@ -222,3 +222,50 @@ def test_exports_are_complete_or_absent_after_repeated_sigkill(catalog: Any, cat
             f"\nexport crash test: {kills} SIGKILLs ({mid_write} inside a write), {temps_seen} leftover temp file(s) seen and "
             f"removed by the next run, {_count(log, 'round')} complete rounds, no truncated file (seed {SEED + 1})"
         )
+
+
+# ------------------------------------------------------------------------------- the mechanisms, deterministically
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_the_next_write_removes_temp_files_of_dead_writers_and_keeps_live_ones(catalog: Any, tmp_path: Path) -> None:
+    from assistant.report import write_report
+    from assistant.scoring import score
+
+    a = load_assessment(ROOT / "eval" / "examples" / "bottling-line.json", catalog)
+    dead, alive = _dead_pid(), os.getppid()
+    stale = [tmp_path / f".assessment.json.{dead}.x1y2.tmp", tmp_path / f".report.html.{dead}.z3.tmp"]
+    live = [tmp_path / f".assessment.json.{alive}.a1.tmp", tmp_path / f".report.html.{alive}.b2.tmp"]
+    other = [tmp_path / f".notes.txt.{dead}.c3.tmp", tmp_path / "report.html.tmp"]
+    for f in [*stale, *live, *other]:
+        f.write_bytes(b"half a file")
+    save_assessment(a, tmp_path / "assessment.json")
+    write_report(score(a, catalog), "html", tmp_path / "report.html", a, catalog)
+    left = {p.name for p in tmp_path.iterdir()}
+    assert not {f.name for f in stale} & left, "a dead writer's temp file is removed by the next write of its target"
+    assert {f.name for f in [*live, *other]} <= left, "a live writer's temp file, and other files, are kept"
+    assert {"assessment.json", "report.html"} <= left
+
+
+def test_a_session_is_created_with_its_first_question_or_not_at_all(services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Killed between creating a session and saving its first question, a session would resume without turn t1."""
+    from assistant.interview import Interview
+
+    real_insert = SessionStore._insert
+
+    def dies(db: Any, session_id: str, seq: int, turn: Any) -> None:
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(SessionStore, "_insert", staticmethod(dies))
+    with pytest.raises(KeyboardInterrupt):
+        Interview.start(services.catalog, services.index, services.engine, services.store, session_id="half-made")
+    monkeypatch.setattr(SessionStore, "_insert", staticmethod(real_insert))
+    assert [s.id for s in services.store.sessions()] == [], "all or nothing"
+    iv = Interview.start(services.catalog, services.index, services.engine, services.store, session_id="half-made")
+    _state, _processed, turns = services.store.load(iv.session_id)
+    assert [t.id for _seq, t in turns] == ["t1"]

@@ -123,7 +123,7 @@ def _catalog_tree(tmp_path: Path) -> Path:
     return tree
 
 
-def _assert_refused(result, path_text: str, expected: list[str], *, lines: int | None = 1) -> None:  # type: ignore[no-untyped-def]
+def _assert_refused(result, path_text: str, expected: list[str], *, lines: int | None = 1) -> None:
     assert result.code == 2, (result.code, result.out, result.err)
     assert result.err.startswith("smm: error: "), result.err
     assert path_text in result.err, result.err
@@ -243,7 +243,7 @@ def test_a_bad_catalog_in_smm_catalog_stops_every_command_before_writing(
     assert not isolated_env.exists()
 
 
-def test_an_unknown_profile_is_refused_when_an_interview_starts(services) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_profile_is_refused_when_an_interview_starts(services) -> None:
     with pytest.raises(InputError, match="unknown profile 'brewery'; known: "):
         Interview.start(services.catalog, services.index, services.engine, services.store, profile="brewery")
     assert services.store.sessions() == []
@@ -299,6 +299,13 @@ def test_eval_run_refuses_a_log_dir_that_is_a_file(tmp_path: Path, capsys: pytes
     result = run_cli(["eval", "run", "--only", "bottling-line", "--log-dir", str(logs)], capsys)
     _assert_refused(result, f"--log-dir {logs}: is a file", ["pass a folder"])
     assert logs.read_text(encoding="utf-8") == "not a folder"
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_file_that_never_ends_is_refused_without_reading_it_all(capsys: pytest.CaptureFixture[str]) -> None:
+    """A device or pipe reports size 0 and may never end: reading stops one byte past the limit."""
+    result = run_cli(["score", "/dev/zero"], capsys)
+    _assert_refused(result, "smm: error: /dev/zero: ", ["over the 20 MB limit", "split or trim"])
 
 
 # ------------------------------------------------------------------------------------ real processes, no traceback

@@ -64,7 +64,9 @@ def echoing_server(req: Request) -> Any:
     """A model server that puts the caller's credentials in every error, the way careless proxies do."""
     auth = req.headers.get("authorization", "")
     if req.step == "interpret":
-        return Status(401, {"error": {"message": f"Incorrect API key provided: {auth.removeprefix('Bearer ')}", "code": "invalid_api_key"}})
+        return Status(
+            401, {"error": {"message": f"Incorrect API key provided: {auth.removeprefix('Bearer ')}", "code": "invalid_api_key"}}
+        )
     if req.step == "propose":
         return Status(500, {"error": {"message": f"upstream failed for request with headers Authorization: {auth}"}})
     return Reply({"question": "Could you say more?"})
@@ -101,7 +103,7 @@ practices:
 @needs_openai
 def test_planted_keys_appear_in_no_artefact_of_a_whole_run(
     services, planted, server: FaultServer, built_index: Any, isolated_env: Path, tmp_path: Path, capsys, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     data = copy_index(built_index, isolated_env)  # the CLI below finds a built index in the data directory
     out = tmp_path / "out"
     captured: list[str] = []
@@ -178,7 +180,9 @@ def test_planted_keys_appear_in_no_artefact_of_a_whole_run(
 
 
 @needs_openai
-def test_a_local_server_never_receives_the_openai_key(services, planted, server: FaultServer, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_local_server_never_receives_the_openai_key(
+    services, planted, server: FaultServer, tmp_path: Path, monkeypatch
+) -> None:
     monkeypatch.delenv("SMM_LLM_API_KEY")
     for spec, expected in (("openai-compatible:m", "Bearer not-needed"), ("local", "Bearer not-needed")):
         since = server.reset()
@@ -186,7 +190,15 @@ def test_a_local_server_never_receives_the_openai_key(services, planted, server:
         engine = make_engine(settings, services.catalog, services.index)
         assert isinstance(engine, LlmEngine)
         engine.timeout, engine.rephrase = 2.0, False
-        iv = Interview.start(services.catalog, services.index, engine, None, profile="residential-cameras", ask_objectives=False, practices=["H1.2"])
+        iv = Interview.start(
+            services.catalog,
+            services.index,
+            engine,
+            None,
+            profile="residential-cameras",
+            ask_objectives=False,
+            practices=["H1.2"],
+        )
         iv.say("We make cameras.")
         iv.say("We install fixes by hand.")
         auth = {r.headers.get("authorization") for r in server.requests[since:]}
@@ -200,9 +212,7 @@ def test_a_local_server_never_receives_the_openai_key(services, planted, server:
     "is stored unredacted, so a model server that echoes the caller's key puts it in the database and the exports; "
     "fix: pass it through assistant.llm.redact() in LlmEngine. Remove this marker then.",
 )
-def test_a_model_that_echoes_the_key_in_its_output_does_not_put_it_in_the_database(
-    services, planted, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+def test_a_model_that_echoes_the_key_in_its_output_does_not_put_it_in_the_database(services, planted, tmp_path: Path) -> None:
     def echo_in_output(req: Request) -> Any:
         if req.step == "propose":
             turn = re.findall(r"\[(t\d+)\]", req.prompt)
@@ -243,7 +253,7 @@ def test_chroma_telemetry_is_off_even_without_the_environment_variable(tmp_path:
     assert client.get_settings().anonymized_telemetry is False
 
 
-def test_streamlit_usage_statistics_are_off(monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_streamlit_usage_statistics_are_off(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["browser"]["gatherUsageStats"] is False
     assert config["server"]["address"] == "127.0.0.1" and config["server"]["headless"] is True
@@ -279,7 +289,9 @@ def test_streamlit_usage_statistics_are_off(monkeypatch: pytest.MonkeyPatch, cap
         ({}, "guided", None),
     ],
 )
-def test_a_notice_is_shown_whenever_interview_text_leaves_the_machine(env: dict[str, str], engine: str, expected: str | None) -> None:
+def test_a_notice_is_shown_whenever_interview_text_leaves_the_machine(
+    env: dict[str, str], engine: str, expected: str | None
+) -> None:
     notices = privacy_notices(Settings.from_env({"SMM_DATA_DIR": "/nonexistent", **env}), engine)
     if expected is None:
         assert notices == []
@@ -289,7 +301,7 @@ def test_a_notice_is_shown_whenever_interview_text_leaves_the_machine(env: dict[
 
 def test_the_interview_command_prints_the_notice_before_the_first_answer(
     planted, built_index: Any, isolated_env: Path, capsys, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     pytest.importorskip("langchain_openai")
     copy_index(built_index, isolated_env)
     monkeypatch.setenv("SMM_LLM", "openai:gpt-4o-mini")  # a hosted model; no call is made before an answer

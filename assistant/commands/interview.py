@@ -75,8 +75,9 @@ def privacy_notices(settings: Settings, engine: str) -> list[str]:
             out.append(text)
     provider = settings.embeddings.partition(":")[0].strip().lower()
     remote = provider == "openai"
-    if provider == "ollama" and os.environ.get("OLLAMA_HOST"):
-        host = urlsplit(os.environ["OLLAMA_HOST"] if "//" in os.environ["OLLAMA_HOST"] else "//" + os.environ["OLLAMA_HOST"]).hostname
+    ollama_host = os.environ.get("OLLAMA_HOST", "")
+    if provider == "ollama" and ollama_host:
+        host = urlsplit(ollama_host if "//" in ollama_host else "//" + ollama_host).hostname
         try:
             remote = host != "localhost" and not ipaddress.ip_address(host or "").is_loopback
         except ValueError:

@@ -51,6 +51,8 @@ LOCAL_TIMEOUT = 120.0
 """Seconds one model call may take on a local server (CPU inference is slow)."""
 DEFAULT_MAX_TOKENS = 1024
 """Output cap per call; every structured answer fits well within it."""
+LOCAL_MAX_TOKENS = 512
+"""Output cap per call on a local server, where every token costs CPU time."""
 MAX_QUESTION_CHARS = 400
 
 T = TypeVar("T")
@@ -58,56 +60,59 @@ S = TypeVar("S", bound=BaseModel)
 
 
 # ------------------------------------------------------------------------------------ output schemas
-# Kept flat and small: small local models fill short schemas far more reliably, and with a JSON-schema
-# response format llama.cpp constrains decoding to them (enums included).
+# Kept flat and small: small local models fill short schemas far more reliably. llama.cpp turns the
+# schema of a forced tool call into a grammar, so enums, level ranges, string lengths and list lengths
+# bound what a small model can emit (without maxItems a 135M model may list readings until max_tokens).
 
 
 class PhrasedQuestion(BaseModel):
     """The interview question rephrased in plain words."""
 
-    question: str = Field(description="One plain-language question ending with a question mark.")
+    question: str = Field(max_length=MAX_QUESTION_CHARS, description="One plain-language question ending with a question mark.")
 
 
 class StatementReading(BaseModel):
     """How one statement of the answer bears on the practice."""
 
-    statement: str = Field(description="The statement copied exactly from the answer.")
+    statement: str = Field(max_length=600, description="The statement copied exactly from the answer.")
     polarity: Literal["yes", "no", "partly", "plan", "unknown", "claim", "not_applicable"]
-    supports: int | None = Field(default=None, description="Level 1-4 the statement is evidence for (yes or partly only).")
-    refutes: int | None = Field(default=None, description="Level 1-4 the statement shows is not reached.")
-    indicators: list[str] = Field(default_factory=list, description="Catalog indicator IDs the statement matches.")
+    supports: int | None = Field(
+        default=None, ge=1, le=4, description="Level 1-4 the statement is evidence for (yes or partly only)."
+    )
+    refutes: int | None = Field(default=None, ge=1, le=4, description="Level 1-4 the statement shows is not reached.")
+    indicators: list[str] = Field(default_factory=list, max_length=3, description="Catalog indicator IDs the statement matches.")
 
 
 class AnswerReadings(BaseModel):
     """Readings of the statements of one answer."""
 
-    readings: list[StatementReading]
+    readings: list[StatementReading] = Field(max_length=8)
 
 
 class QuoteDraft(BaseModel):
     """A verbatim excerpt of one stakeholder turn."""
 
-    turn_id: str
-    text: str
+    turn_id: str = Field(max_length=12)
+    text: str = Field(max_length=600)
 
 
 class ProposalDraft(BaseModel):
     """A proposed rating for the practice."""
 
     decision: Literal["level", "insufficient_evidence", "not_applicable"]
-    level: int | None = Field(default=None, description="0-4 when decision is level, else null.")
+    level: int | None = Field(default=None, ge=0, le=4, description="0-4 when decision is level, else null.")
     scope: Literal["general", "industry", "system"] = "general"
     confidence: float = Field(default=0.5, description="0.0-1.0")
-    rationale: str
-    indicator_ids: list[str] = Field(default_factory=list)
-    quotes: list[QuoteDraft] = Field(default_factory=list)
+    rationale: str = Field(max_length=1000)
+    indicator_ids: list[str] = Field(default_factory=list, max_length=8)
+    quotes: list[QuoteDraft] = Field(default_factory=list, max_length=4)
 
 
 class ExplanationDraft(BaseModel):
     """An answer to a question about the SMM, from the catalog text given."""
 
-    answer: str
-    cited_ids: list[str] = Field(default_factory=list)
+    answer: str = Field(max_length=1500)
+    cited_ids: list[str] = Field(default_factory=list, max_length=6)
 
 
 # ------------------------------------------------------------------------------------ failures
@@ -265,7 +270,8 @@ class LlmEngine:
         spec = parse_llm_spec(settings.llm)
         local = spec.provider in LOCAL_PROVIDERS or spec.provider == "ollama"
         timeout = LOCAL_TIMEOUT if local else DEFAULT_TIMEOUT
-        model = load_chat_model(settings.llm, settings.llm_base_url, timeout, 0, max_tokens=DEFAULT_MAX_TOKENS)
+        max_tokens = LOCAL_MAX_TOKENS if local else DEFAULT_MAX_TOKENS
+        model = load_chat_model(settings.llm, settings.llm_base_url, timeout, 0, max_tokens=max_tokens)
         # The engine's hard deadline is a little longer than the client's, so the client's own timeout
         # (a clean error) normally fires first and the deadline only catches a call that hangs anyway.
         return cls(catalog, index, model, spec.label, timeout=timeout + 5, structured_method=structured_method(settings.llm))

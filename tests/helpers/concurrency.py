@@ -85,7 +85,9 @@ def run_parallel(data_dir: Path, catalog_json: Path, work: Path, workers: int, s
     results = []
     for result, proc in procs:
         out, err = proc.communicate(timeout=600)
-        assert proc.returncode == 0, f"worker failed ({proc.returncode}):\n{out}\n{err}\n{result.read_text() if result.exists() else ''}"
+        assert proc.returncode == 0, (
+            f"worker failed ({proc.returncode}):\n{out}\n{err}\n{result.read_text() if result.exists() else ''}"
+        )
         results.append(json.loads(result.read_text(encoding="utf-8")))
     return check(data_dir, results, workers, sessions, inputs)
 
@@ -104,14 +106,16 @@ def check(data_dir: Path, results: list[dict], workers: int, sessions: int, inpu
         state, processed, turns = store.load(sid)
         assert len(markers) == inputs
         said = [m for _seq, t in turns if t.role == "stakeholder" for m in MARKER.findall(t.text)]
-        assert [f"[w{a}s{b}#{c}]" for a, b, c in said] == markers, f"session {sid}: lost, duplicated, reordered or foreign answers"
+        assert [f"[w{a}s{b}#{c}]" for a, b, c in said] == markers, (
+            f"session {sid}: lost, duplicated, reordered or foreign answers"
+        )
         assert all((int(a), int(b)) == (w, s) for a, b, _c in said), f"session {sid} holds another session's answer"
         assert [seq for seq, _t in turns] == list(range(1, len(turns) + 1)), f"session {sid}: sequence numbers"
         assert [t.id for _seq, t in turns] == [f"t{i}" for i in range(1, len(turns) + 1)], f"session {sid}: turn IDs"
         assert state["turn_counter"] == len(turns) and state["session_id"] == sid
         assert processed == max(seq for seq, t in turns if t.role in ("stakeholder", "reviewer"))
         reviewers = {t.text for _seq, t in turns if t.role == "reviewer"}
-        assert all(f'"reviewer": null' in r or f"w{w}s{s}" in r for r in reviewers)
+        assert all('"reviewer": null' in r or f"w{w}s{s}" in r for r in reviewers)
         reviews += sum(1 for _seq, t in turns if t.role == "reviewer")
         turns_total += len(turns)
     store.close()

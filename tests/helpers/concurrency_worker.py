@@ -93,7 +93,9 @@ def main(argv: list[str]) -> int:
     for t in threads:
         t.join()
     ended = time.time()
-    result_file.write_text(json.dumps({"sessions": results, "errors": errors, "started": started, "ended": ended}), encoding="utf-8")
+    result_file.write_text(
+        json.dumps({"sessions": results, "errors": errors, "started": started, "ended": ended}), encoding="utf-8"
+    )
     return 1 if errors else 0
 
 

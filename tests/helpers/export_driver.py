@@ -40,7 +40,9 @@ def main(argv: list[str]) -> int:
 
     catalog = Catalog.model_validate_json(catalog_json.read_text(encoding="utf-8")) if catalog_json else load_catalog()
     assessment = load_assessment(source, catalog)
-    assessment.events += [Event(at=utcnow(), kind="note", actor="driver", data={"pad": "x" * 1000, "n": i}) for i in range(inflate)]
+    assessment.events += [
+        Event(at=utcnow(), kind="note", actor="driver", data={"pad": "x" * 1000, "n": i}) for i in range(inflate)
+    ]
 
     def write(name: str, action: object) -> None:
         _log(step_log, "writing", name)

@@ -110,13 +110,19 @@ def step_of(body: dict[str, Any]) -> str:
     return "unknown"
 
 
-def completion(body: dict[str, Any], args: dict[str, Any] | None, content: str | None = None, finish: str = "stop") -> dict[str, Any]:
+def completion(
+    body: dict[str, Any], args: dict[str, Any] | None, content: str | None = None, finish: str = "stop"
+) -> dict[str, Any]:
     """A chat completion carrying ``args`` the way the request asked for structured output."""
     message: dict[str, Any] = {"role": "assistant", "content": content}
     tools = body.get("tools") or []
     if args is not None and tools:
         name = tools[0].get("function", {}).get("name", "output")
-        call = {"id": f"call_{uuid.uuid4().hex[:8]}", "type": "function", "function": {"name": name, "arguments": json.dumps(args)}}
+        call = {
+            "id": f"call_{uuid.uuid4().hex[:8]}",
+            "type": "function",
+            "function": {"name": name, "arguments": json.dumps(args)},
+        }
         message = {"role": "assistant", "content": None, "tool_calls": [call]}
         finish = "tool_calls"
     elif args is not None:
@@ -147,8 +153,8 @@ class FaultServer:
     @property
     def base_url(self) -> str:
         assert self._httpd is not None
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        port = int(self._httpd.server_address[1])
+        return f"http://127.0.0.1:{port}/v1"
 
     def start(self) -> FaultServer:
         server = self
@@ -170,7 +176,7 @@ class FaultServer:
                 with server._lock:
                     server.requests.append(req)
                     item = None
-                    for i, (step, scripted) in enumerate(server.script):
+                    for i, (step, _item) in enumerate(server.script):
                         if step is None or step == req.step:
                             item = server.script.pop(i)[1]
                             break
