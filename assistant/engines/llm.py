@@ -26,17 +26,17 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema, create_model
 
 from assistant.assessment import CitedIndicator, Quote
 from assistant.catalog import Catalog, Practice
 from assistant.engines.base import InterpretRequest, ProposalRequest, QuestionRequest
 from assistant.engines.guided import CLAIM, GuidedEngine
-from assistant.evidence import Reading, estimate
+from assistant.evidence import Reading, estimate, split_statements
 from assistant.index import CatalogIndex, Hit
 from assistant.llm import redact
 from assistant.prompts import Prompt, fence, prompt_hashes, shipped_prompts
@@ -113,6 +113,59 @@ class ExplanationDraft(BaseModel):
 
     answer: str = Field(max_length=1500)
     cited_ids: list[str] = Field(default_factory=list, max_length=6)
+
+
+def _choice(values: Iterable[str]) -> Any:
+    """A string whose JSON schema lists ``values`` as an enum, while validation still accepts any string.
+
+    A grammar-constrained server (llama.cpp) can then only emit real IDs and real statements, and a hosted
+    model sees the choices in the tool schema; anything else still reaches the engine's own checks, whose
+    messages (``H1.3-L2-01 is not an indicator of H1.2``) make a better re-ask than a schema error.
+    """
+    vals = list(dict.fromkeys(values))
+    if not vals:
+        return str
+    return Annotated[str, WithJsonSchema({"type": "string", "enum": vals})]
+
+
+def _list_of(item: Any) -> Any:
+    return list[item]
+
+
+def readings_schema(statements: list[str], indicator_ids: list[str]) -> type[AnswerReadings]:
+    """:class:`AnswerReadings` with this answer's statements and this practice's indicator IDs as choices."""
+    statement = _choice(statements) if len(statements) <= 24 else str
+    reading = create_model(
+        "StatementReading",
+        __base__=StatementReading,
+        __doc__=StatementReading.__doc__,
+        statement=(statement, Field(max_length=600, description="One statement copied exactly from the answer.")),
+        indicators=(_list_of(_choice(indicator_ids)), Field(default_factory=list, max_length=3)),
+    )
+    return create_model(
+        "AnswerReadings",
+        __base__=AnswerReadings,
+        __doc__=AnswerReadings.__doc__,
+        readings=(_list_of(reading), Field(max_length=8)),
+    )
+
+
+def proposal_schema(indicator_ids: list[str], turn_ids: list[str], quotes: list[str]) -> type[ProposalDraft]:
+    """:class:`ProposalDraft` with the practice's indicator IDs and the evidence's turns and statements as choices."""
+    quote = create_model(
+        "QuoteDraft",
+        __base__=QuoteDraft,
+        __doc__=QuoteDraft.__doc__,
+        turn_id=(_choice(turn_ids), Field(max_length=12)),
+        text=(_choice(quotes), Field(max_length=600)),
+    )
+    return create_model(
+        "ProposalDraft",
+        __base__=ProposalDraft,
+        __doc__=ProposalDraft.__doc__,
+        indicator_ids=(_list_of(_choice(indicator_ids)), Field(default_factory=list, max_length=8)),
+        quotes=(_list_of(quote), Field(default_factory=list, max_length=4)),
+    )
 
 
 # ------------------------------------------------------------------------------------ failures
@@ -466,7 +519,8 @@ class LlmEngine:
                 problems.append("the answer was given to a question about this practice: read at least one statement")
             return readings, problems
 
-        return self._run("interpret", AnswerReadings, prompt, check)
+        schema = readings_schema(split_statements(answer.text), sorted(known))
+        return self._run("interpret", schema, prompt, check)
 
     def _propose(self, request: ProposalRequest) -> Proposal:
         p = request.practice
@@ -561,7 +615,8 @@ class LlmEngine:
             problems += validate_proposal(proposal, self.catalog, request.transcript)
             return proposal, problems
 
-        return self._run("propose", ProposalDraft, prompt, check)
+        schema = proposal_schema(list(texts), [r.turn_id for r in evidence], [r.quote for r in evidence])
+        return self._run("propose", schema, prompt, check)
 
     def _explain(self, question: str, practice: str | None, level: int | None) -> str:
         hits = self.index.search(question, k=8, practice=practice, level=level)

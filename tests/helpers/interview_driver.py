@@ -10,6 +10,7 @@ line and fsync'd *after* the interview call returned, so a logged step is one th
     ready <sid> <turns>         the session is open (started or resumed)
     said <marker> <turn id>     the stakeholder's answer carrying <marker> was processed
     reviewed <practice> <label> the reviewer's decision was recorded (label as in Rating.label())
+    rejected <practice>         the reviewer rejected the proposal (every third practice, once)
     finished <turns>            the interview is over
 
 ``CATALOG_JSON`` (optional) is the catalog as JSON, which loads faster than the YAML tree.
@@ -93,7 +94,12 @@ def main(argv: list[str]) -> int:
             pid = q.practice or ""
             p = iv.state.practices[pid].proposal
             assert p is not None
-            if p.insufficient or iv.state.order.index(pid) % 2:
+            position = iv.state.order.index(pid)
+            if position % 3 == 0 and not iv.state.practices[pid].rejected:
+                iv.review("reject")  # ask again: a longer interview, and a path through the state machine more
+                _log(step_log, "rejected", pid)
+                continue
+            if p.insufficient or position % 2:
                 level = max(0, (p.level or 1) - 1) if not p.insufficient else 1
                 iv.review("modify", level=level, reason=f"driver check {uuid.uuid4().hex[:6]}")
             else:
