@@ -131,6 +131,7 @@ def readings(*items: dict[str, Any]) -> AIMessage:
 
 def proposal(**args: Any) -> AIMessage:
     """A proposal answer (``ProposalDraft`` fields)."""
+    args.setdefault("level", 0)
     args.setdefault("scope", "general")
     args.setdefault("confidence", 0.7)
     args.setdefault("rationale", "Based on what you said.")

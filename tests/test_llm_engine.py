@@ -158,6 +158,37 @@ def test_prompts_are_grounded_in_catalog_text_and_fence_stakeholder_text(catalog
     assert "[H1.2-L3-02]" in propose and SIGNED in propose
 
 
+def test_insufficient_evidence_from_the_model_is_a_proposal_with_the_flows_follow_up(catalog, built_index):
+    unknown = "I don't know how updates work, you would have to ask Jan."
+    fake = by_step(
+        interpret=[readings({"statement": unknown, "polarity": "unknown"})] * 3,
+        propose=[proposal(decision="insufficient_evidence", rationale="Nobody could say how fixes are delivered.")],
+    )
+    iv = start(catalog, built_index, engine_for(catalog, built_index, fake))
+    p = answer_until_review(iv, [unknown] * 3)
+    assert p.insufficient and p.fallback is None and p.engine == "llm"
+    assert p.follow_up and p.follow_up.endswith("?") and p.indicators == [] and p.next_level_needs == []
+
+
+def test_schemas_offer_the_real_statements_and_ids_as_choices(catalog):
+    from langchain_core.utils.function_calling import convert_to_openai_tool
+
+    from assistant.engines.llm import proposal_schema, readings_schema
+
+    ids = [i.id for _l, i in catalog.practices["H1.2"].indicators()]
+    tool = convert_to_openai_tool(readings_schema([SIGNED, POLICY], ids))
+    assert tool["function"]["name"] == "AnswerReadings"
+    item = tool["function"]["parameters"]["properties"]["readings"]["items"]
+    assert item["properties"]["statement"]["enum"] == [SIGNED, POLICY]
+    assert item["properties"]["indicators"]["items"]["enum"] == ids
+    assert tool["function"]["parameters"]["properties"]["readings"]["maxItems"] == 8
+    params = convert_to_openai_tool(proposal_schema(ids, ["t5"], [SIGNED]))["function"]["parameters"]
+    assert params["properties"]["level"]["minimum"] == 0 and params["properties"]["level"]["maximum"] == 4
+    assert "level" in params["required"]
+    quote = params["properties"]["quotes"]["items"]["properties"]
+    assert quote["turn_id"]["enum"] == ["t5"] and quote["text"]["enum"] == [SIGNED]
+
+
 # ------------------------------------------------------------------------------------ validation, re-ask, fallback
 
 
@@ -592,3 +623,27 @@ def test_redact():
 
     text = redact("Error: Incorrect API key provided: sk-proj-abcdefgh12345678. Authorization: Bearer abcdefghijklmnop")
     assert "sk-proj" not in text and "abcdefghijklmnop" not in text and text.count("[redacted]") == 2
+
+
+def test_notices_belong_to_the_thread_of_the_session_that_fell_back(catalog, built_index):
+    import threading
+
+    from assistant.engines.base import InterpretRequest
+    from assistant.proposals import Turn
+
+    engine = engine_for(catalog, built_index, by_step(interpret=[AuthError("denied")]))
+    practice = catalog.practices["H1.2"]
+    answer = Turn(id="t2", role="stakeholder", text="We install fixes by hand.", kind="answer")
+    request = InterpretRequest(practice=practice, question_level=1, question="?", answer=answer, transcript=[answer])
+    seen: dict[str, list[str]] = {}
+
+    def other_session() -> None:
+        seen["other"] = engine.drain_notices()
+
+    assert engine.interpret(request)  # the guided engine's readings
+    t = threading.Thread(target=other_session)
+    t.start()
+    t.join()
+    assert seen["other"] == []
+    (notice,) = engine.drain_notices()
+    assert "could not read your answer" in notice

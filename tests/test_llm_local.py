@@ -210,7 +210,12 @@ def test_interview_end_to_end_with_a_local_llama_server(
         assert prov.model == "local:smollm2" and prov.prompt_hashes == prompt_hashes()
 
     stats = dict(engine.stats)
-    report = {"seconds": round(elapsed, 1), "stats": stats, "fallbacks": {p.practice: p.fallback for p in proposals}}
+    report = {
+        "seconds": round(elapsed, 1),
+        "stats": stats,
+        "last_failure": engine.last_failure,
+        "fallbacks": {p.practice: p.fallback for p in proposals},
+    }
     print("\nlocal llama interview:", json.dumps(report, indent=1))
     # The model must have really answered: fallbacks for unusable output are fine, lost connections are not.
     assert sum(v for k, v in stats.items() if k.endswith(".ok") or k.endswith(".reask")) > 0, stats

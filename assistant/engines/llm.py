@@ -100,7 +100,8 @@ class ProposalDraft(BaseModel):
     """A proposed rating for the practice."""
 
     decision: Literal["level", "insufficient_evidence", "not_applicable"]
-    level: int | None = Field(default=None, ge=0, le=4, description="0-4 when decision is level, else null.")
+    # Always an integer: small models asked for "level or null" often pick null after deciding "level".
+    level: int = Field(ge=0, le=4, description="0-4; used only when decision is level.")
     scope: Literal["general", "industry", "system"] = "general"
     confidence: float = Field(default=0.5, description="0.0-1.0")
     rationale: str = Field(max_length=1000)
@@ -304,7 +305,9 @@ class LlmEngine:
         self._clock = clock
         self._transport_failures = 0
         self._skip_until = 0.0
-        self._notices: list[str] = []
+        # One engine serves every session of a process (the Streamlit app runs each session in its own
+        # thread), so notices are kept per thread: a fallback is announced to the session it happened in.
+        self._local = threading.local()
         self.stats: Counter[str] = Counter()
         """Outcomes per step, such as ``interpret.ok``, ``propose.reask_ok``, ``phrase.fallback.invalid``."""
         self.last_failure: dict[str, str] = {}
@@ -333,9 +336,15 @@ class LlmEngine:
 
     def drain_notices(self) -> list[str]:
         """Plain sentences for the user about steps that fell back since the last call (each once)."""
-        out = list(dict.fromkeys(self._notices))
-        self._notices.clear()
+        out = list(dict.fromkeys(self._pending_notices()))
+        self._pending_notices().clear()
         return out
+
+    def _pending_notices(self) -> list[str]:
+        pending: list[str] | None = getattr(self._local, "notices", None)
+        if pending is None:
+            pending = self._local.notices = []
+        return pending
 
     def _fell_back(self, step: str, failure: StepFailed) -> str:
         self.stats[f"{step}.fallback"] += 1
@@ -348,7 +357,7 @@ class LlmEngine:
             "phrase": f"The model could not phrase the next question ({reason}); the catalog's wording is used.",
             "explain": f"The model could not answer from the catalog ({reason}); the catalog's own explanation is shown.",
         }[step]
-        self._notices.append(what)
+        self._pending_notices().append(what)
         return reason
 
     # ------------------------------------------------------------------ the Engine protocol
@@ -398,7 +407,7 @@ class LlmEngine:
                 "engine": self.name,
                 "model": self.model,
                 "prompt_hashes": dict(self.prompt_hashes),
-                "fallback": f"guided engine used: {reason} ({detail[:200]})",
+                "fallback": f"{reason}: {detail[:200]}",
             }
         )
 
@@ -552,13 +561,8 @@ class LlmEngine:
 
         def check(out: ProposalDraft) -> tuple[Proposal, list[str]]:
             problems: list[str] = []
-            level = out.level
+            level: int | None = out.level if out.decision == "level" else None
             not_applicable = out.decision == "not_applicable"
-            if out.decision != "level":
-                level = None
-            elif level is None or not 0 <= level <= 4:
-                problems.append("decision 'level' needs a level from 0 to 4")
-                level = None
             if level is not None and level > ceiling:
                 problems.append(
                     f"level {level} is higher than any statement supports (at most {ceiling}); claims and plans are not evidence"
@@ -568,12 +572,14 @@ class LlmEngine:
             if not_applicable and not any(r.polarity == "not_applicable" for r in evidence):
                 problems.append("nobody said the practice does not apply; do not answer not_applicable")
             ids = list(dict.fromkeys(out.indicator_ids))
-            if level is not None:
+            if not level:
+                # Level 0 and no level cite nothing met (what is missing is filled in from the catalog); unknown
+                # IDs are kept so that they are still reported.
+                ids = [i for i in ids if i not in texts]
+            else:
                 above = [i for i in ids if i in texts and texts[i][0] > level]
                 if above:
                     problems.append(f"{', '.join(above[:3])} belong to a level above {level}; cite only met indicators")
-            if level == 0 or level is None:
-                ids = [i for i in ids if i not in texts]  # keep unknown IDs so they are reported, drop the rest
             quotes = [Quote(turn_id=q.turn_id.strip(), text=q.text) for q in out.quotes if q.text.strip()]
             for q in quotes:
                 if any(q.text in c or c in q.text for c in claim_quotes):
