@@ -142,7 +142,7 @@ def interview(
             console.print(f"[bold]{KEYS}[/bold]")
         try:
             line = console.input("[bold green]you>[/bold green] ")
-        except EOFError:
+        except (EOFError, OSError):  # end of input, or no readable stdin: everything so far is saved
             console.print(f"\nsaved. Resume with `smm interview --resume {iv.session_id[:8]}`")
             return
         try:
