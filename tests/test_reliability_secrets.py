@@ -206,12 +206,6 @@ def test_a_local_server_never_receives_the_openai_key(
 
 
 @needs_openai
-@pytest.mark.xfail(
-    strict=True,
-    reason="LLM engine gap (report of issue #9): model-written text (proposal rationale, phrased question, explanation) "
-    "is stored unredacted, so a model server that echoes the caller's key puts it in the database and the exports; "
-    "fix: pass it through assistant.llm.redact() in LlmEngine. Remove this marker then.",
-)
 def test_a_model_that_echoes_the_key_in_its_output_does_not_put_it_in_the_database(services, planted, tmp_path: Path) -> None:
     def echo_in_output(req: Request) -> Any:
         if req.step == "propose":

@@ -453,7 +453,7 @@ class LlmEngine:
                 problems.append("ask one question only")
             if re.search(r"STAKEHOLDER|<<<|>>>|\{|\}|\b[GEH][1-3]\.[12]-", q):
                 problems.append("the question must not contain IDs, braces or delimiters")
-            return q, problems
+            return redact(q), problems
 
         return self._run("phrase", PhrasedQuestion, prompt, check)
 
@@ -581,12 +581,14 @@ class LlmEngine:
                 if above:
                     problems.append(f"{', '.join(above[:3])} belong to a level above {level}; cite only met indicators")
             quotes = [Quote(turn_id=q.turn_id.strip(), text=q.text) for q in out.quotes if q.text.strip()]
-            for q in quotes:
-                if any(q.text in c or c in q.text for c in claim_quotes):
-                    problems.append(f"the quote {q.text[:40]!r} is a claim about the rating, not evidence")
+            for n, q in enumerate(quotes, 1):
+                # Also what the model did not mark as a claim: the guided engine's lexicon has the last word.
+                if CLAIM.search(q.text) or any(q.text in c or c in q.text for c in claim_quotes):
+                    problems.append(f"quote {n} ({q.turn_id}) is a claim about the rating, not evidence: never quote it")
             if (level or 0) >= 1 and not quotes:
                 problems.append("quote the stakeholder's words that support the level")
-            rationale = " ".join(out.rationale.split())
+            # Model-written text is stored and exported: a server that echoes the caller's key must not put it there.
+            rationale = redact(" ".join(out.rationale.split()))
             if not rationale:
                 problems.append("give a rationale")
             next_needs = (
@@ -634,7 +636,7 @@ class LlmEngine:
             bad = [i for i in out.cited_ids if i not in by_id]
             if bad:
                 problems.append(f"{', '.join(bad[:3])} are not IDs of the catalog text given")
-            answer = out.answer.strip()
+            answer = redact(out.answer.strip())
             if not answer:
                 problems.append("give an answer")
             cites = "\n".join(f"- [{i}] {by_id[i].text}" for i in dict.fromkeys(out.cited_ids) if i in by_id)
@@ -681,9 +683,13 @@ class LlmEngine:
                 messages = [
                     *messages,
                     AIMessage(raw_text or "(no output)"),
-                    HumanMessage(self.prompts["reask"].render(problems="\n".join(f"- {x}" for x in problems[:8]))),
+                    # Problems may quote the model's output, and so the stakeholder's words: they go in a
+                    # data block like every other piece of stakeholder text.
+                    HumanMessage(
+                        self.prompts["reask"].render(problems=fence("\n".join(f"- {x}" for x in problems[:8]), "problems"))
+                    ),
                 ]
-        raise StepFailed("invalid", "; ".join(problems)[:500])
+        raise StepFailed("invalid", redact("; ".join(problems))[:500])
 
     def _structured(self, schema: type[BaseModel]) -> Any:
         kwargs: dict[str, Any] = {"include_raw": True}
