@@ -130,7 +130,8 @@ def _rating(r: Rating | None) -> str:
     return "—" if r is None else r.label()
 
 
-def _num(x: float | None, share: bool = False) -> str:
+def format_number(x: float | None, share: bool = False) -> str:
+    """A roll-up figure for display: a share as a percentage, a whole number without decimals, else two decimals."""
     if x is None:
         return "—"
     if share:
@@ -177,9 +178,9 @@ def _rollup_cells(r: RollUp, share: bool) -> list[str]:
         str(c.not_applicable),
         str(c.unrated),
         str(c.awaiting_review),
-        _num(a.value, share),
-        _num(a.target),
-        _num(a.gap),
+        format_number(a.value, share),
+        format_number(a.target),
+        format_number(a.gap),
     ]
 
 

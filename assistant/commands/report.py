@@ -14,7 +14,7 @@ from assistant.assessment import Assessment, Rating, load_assessment
 from assistant.catalog import Catalog
 from assistant.commands._common import catalog, console
 from assistant.errors import InputError
-from assistant.report import FORMATS, check_format, write_report
+from assistant.report import FORMATS, check_format, format_number, write_report
 from assistant.scoring import (
     DEFAULT_STRATEGY,
     STRATEGIES,
@@ -37,20 +37,12 @@ def _load(path: Path) -> tuple[Assessment, Catalog]:
     return load_assessment(path, cat), cat
 
 
-def _num(x: float | None, share: bool = False) -> str:
-    if x is None:
-        return "—"
-    if share:
-        return f"{x:.0%}"
-    return str(int(x)) if float(x).is_integer() else f"{x:.2f}"
-
-
 def _aggregate_text(a: Aggregate, share: bool) -> str:
-    parts = [f"{a.label} {_num(a.value, share)}"]
+    parts = [f"{a.label} {format_number(a.value, share)}"]
     if a.target is not None:
-        parts.append(f"target {_num(a.target)}")
+        parts.append(f"target {format_number(a.target)}")
     if a.gap is not None:
-        parts.append(f"gap {_num(a.gap)}")
+        parts.append(f"gap {format_number(a.gap)}")
     return ", ".join(parts)
 
 
