@@ -53,7 +53,12 @@ ui_cmds.register(app)
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``smm`` console script."""
     try:
-        app(args=argv, prog_name="smm", standalone_mode=False)
+        rc = app(args=argv, prog_name="smm", standalone_mode=False)
+        # typer's own click turns Ctrl-C into a returned exit code rather than an exception.
+        if isinstance(rc, int) and rc:
+            if rc == 130:
+                typer.echo("smm: interrupted", err=True)
+            sys.exit(rc)
     except InputError as exc:
         typer.echo(f"smm: error: {exc}", err=True)
         sys.exit(2)

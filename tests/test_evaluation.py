@@ -10,6 +10,7 @@ import yaml
 from assistant.cli import main
 from assistant.errors import InputError
 from assistant.evaluation.metrics import confusion_matrix, metric_set, quadratic_weighted_kappa
+from assistant.evaluation.report import render_markdown
 from assistant.evaluation.runner import PracticeOutcome, read_log, run_eval, run_scenario, write_log
 from assistant.evaluation.scenario import Scenario, ScenarioError, default_scenario_dir, load_scenario, load_scenarios
 from assistant.evaluation.simulator import NOTHING, SimulatedStakeholder
@@ -194,3 +195,130 @@ def test_eval_cli_run_and_report(tmp_path, capsys, built_index, monkeypatch):
 def test_scenarios_dir_must_exist(catalog):
     with pytest.raises(ScenarioError):
         load_scenarios(Path("/nonexistent/dir"), catalog)
+
+
+# ------------------------------------------------------------------------------- checkpoint and resume
+
+
+def _two_scenario_run(monkeypatch, built_index, log_dir: Path, fail_on: str | None, error: type[BaseException]) -> None:
+    """``smm eval run`` over two scenarios, with ``run_scenario`` raising ``error`` on ``fail_on``."""
+    import assistant.evaluation.runner as runner
+
+    def flaky(services, scenario, **kw):
+        if scenario.id == fail_on:
+            raise error("the machine was switched off")
+        return run_scenario(services, scenario, **kw)
+
+    monkeypatch.setattr("assistant.services.CatalogIndex.open", lambda catalog, settings: built_index)
+    monkeypatch.setattr(runner, "run_scenario", flaky)
+    main(["eval", "run", "--only", "residential-cameras", "--only", "bottling-line", "--log-dir", str(log_dir)])
+
+
+def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, capsys, built_index, monkeypatch):
+    log_dir = tmp_path / "logs"
+    with pytest.raises(SystemExit) as exc:  # Ctrl-C during the second scenario
+        _two_scenario_run(monkeypatch, built_index, log_dir, "bottling-line", KeyboardInterrupt)
+    assert exc.value.code == 130
+    partial = next(log_dir.glob("*_guided.partial.jsonl"))
+    assert "--resume " + str(partial) in " ".join(capsys.readouterr().out.split())
+    lines = partial.read_text().splitlines()
+    assert len(lines) == 2  # the spec, then the one finished scenario
+    assert not list(log_dir.glob("*_guided.json"))
+
+    # A run killed while writing leaves a torn last line: it is ignored.
+    with partial.open("a") as f:
+        f.write('{"scenario": "bottling-line", "epo')
+    ran: list[str] = []
+    import assistant.evaluation.runner as runner
+
+    def counting(services, scenario, **kw):
+        ran.append(scenario.id)
+        return run_scenario(services, scenario, **kw)
+
+    monkeypatch.setattr(runner, "run_scenario", counting)
+    main(["eval", "run", "--resume", str(partial), "--log-dir", str(log_dir)])
+    out = capsys.readouterr().out
+    assert "1 of 2 scenario runs already done" in out
+    assert ran == ["bottling-line"], "only the missing scenario runs again"
+    assert not partial.exists(), "the checkpoint is removed once the log is written"
+    log = read_log(next(log_dir.glob("*_guided.json")))
+    assert [s.scenario for s in log.samples] == ["residential-cameras", "bottling-line"]
+    assert log.spec.scenarios == ["residential-cameras", "bottling-line"]
+
+    # The same two scenarios in one go give the same outcomes (the guided engine is deterministic).
+    straight = tmp_path / "straight"
+    main(["eval", "run", "--only", "residential-cameras", "--only", "bottling-line", "--log-dir", str(straight)])
+    again = read_log(next(straight.glob("*_guided.json")))
+    assert again.metrics.overall == log.metrics.overall
+    assert [o for s in again.samples for o in s.outcomes] == [o for s in log.samples for o in s.outcomes]
+
+
+def test_resume_refuses_a_changed_setup_or_a_damaged_file(tmp_path, capsys, built_index, monkeypatch):
+    log_dir = tmp_path / "logs"
+    with pytest.raises(SystemExit):
+        _two_scenario_run(monkeypatch, built_index, log_dir, "bottling-line", KeyboardInterrupt)
+    partial = next(log_dir.glob("*.partial.jsonl"))
+    spec_line, sample_line = partial.read_text().splitlines()
+    capsys.readouterr()
+
+    def resume_fails(text: str) -> str:
+        partial.write_text(text)
+        with pytest.raises(SystemExit) as exc:
+            main(["eval", "run", "--resume", str(partial), "--log-dir", str(log_dir)])
+        assert exc.value.code == 2
+        return str(capsys.readouterr().err)
+
+    import json
+
+    spec = json.loads(spec_line)
+    real_hash = spec["catalog_hash"]
+    spec["catalog_hash"] = "f" * 64
+    assert f"catalog_hash was '{'f' * 64}', is now '{real_hash}'" in " ".join(
+        resume_fails(json.dumps(spec) + "\n" + sample_line + "\n").split()
+    )
+    spec["catalog_hash"], spec["prompt_hashes"] = real_hash, {"propose": "0123456789ab"}
+    assert "prompt_hashes was" in resume_fails(json.dumps(spec) + "\n" + sample_line + "\n")
+    err = resume_fails(spec_line + "\n" + "{broken\n" + sample_line + "\n")
+    assert "line 2 is not a finished sample" in err
+    assert "line 1 is not the spec" in resume_fails("[]\n")
+    assert "no such file" in resume_fails_missing(tmp_path, log_dir, capsys)
+    assert partial.exists(), "a refused resume keeps the checkpoint"
+
+
+def resume_fails_missing(tmp_path: Path, log_dir: Path, capsys) -> str:
+    with pytest.raises(SystemExit):
+        main(["eval", "run", "--resume", str(tmp_path / "nope.partial.jsonl"), "--log-dir", str(log_dir)])
+    return str(capsys.readouterr().err)
+
+
+def test_a_scenario_that_fails_is_recorded_and_the_run_goes_on(tmp_path, capsys, built_index, monkeypatch):
+    log_dir = tmp_path / "logs"
+    _two_scenario_run(monkeypatch, built_index, log_dir, "residential-cameras", RuntimeError)
+    out = " ".join(capsys.readouterr().out.split())
+    assert "FAILED: RuntimeError: the machine was switched off" in out
+    assert "scenario runs that failed" in out
+    log = read_log(next(log_dir.glob("*_guided.json")))
+    failed, ok = log.samples
+    assert failed.error and not failed.outcomes and ok.error is None and ok.outcomes
+    assert log.metrics.overall.n == len(ok.outcomes)
+    text = render_markdown(log)
+    assert "## Scenario runs that failed (not in the metrics)" in text and "residential-cameras (epoch 1)" in text
+
+
+def test_report_shows_model_steps_and_call_latency(services, catalog):
+    scenarios = [load_scenario(default_scenario_dir() / "residential-cameras.yaml", catalog)]
+    log = run_eval(services, scenarios, scenarios_dir=default_scenario_dir())
+    assert "Model steps" not in render_markdown(log), "the guided engine has no model steps"
+    log.samples[0].engine_stats = {
+        "interpret.ok": 6,
+        "interpret.reask_ok": 2,
+        "interpret.fallback": 4,
+        "interpret.fallback.invalid": 3,
+        "interpret.fallback.timeout": 1,
+        "propose.ok": 2,
+    }
+    log.samples[0].model_call_ms = [1000.0, 2000.0, 3000.0, 4000.0, 20000.0]
+    text = render_markdown(log)
+    assert "| interpret | 4 (40%) | 2 (20%) | 4 (40%) | invalid 3, timeout 1 |" in text
+    assert "| propose | 2 (100%) | 0 (0%) | 0 (0%) | - |" in text
+    assert "| model calls | 5 |" in text and "| model call p50 / p95 (s) | 3.0 / 20.0 |" in text

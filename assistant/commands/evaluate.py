@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from assistant.commands._common import catalog, console, settings
+
+if TYPE_CHECKING:
+    from assistant.evaluation.scenario import Scenario
 
 eval_group = typer.Typer(
     help="Measure the assistant: retrieval benchmark and interview accuracy on scenarios.", no_args_is_help=True
@@ -56,41 +59,89 @@ def eval_run(
     budget: Annotated[int, typer.Option("--budget", min=1, max=10, help="Stakeholder answers per practice.")] = 3,
     only: Annotated[list[str] | None, typer.Option("--only", help="Run only these scenario IDs.")] = None,
     log_dir: Annotated[Path, typer.Option("--log-dir", help="Where to write the JSON log.")] = Path("eval/logs"),
+    resume: Annotated[
+        Path | None,
+        typer.Option(
+            "--resume",
+            help="Continue an interrupted run from its .partial.jsonl file; every other setting comes from that file.",
+        ),
+    ] = None,
 ) -> None:
-    """Run every scenario with a simulated stakeholder, auto-accepting proposals; write a log and print a summary."""
+    """Run every scenario with a simulated stakeholder, auto-accepting proposals; write a log and print a summary.
+
+    Each finished scenario is saved at once to a .partial.jsonl file beside the log, so an interrupted
+    run (a long one with a local model, say) loses at most one scenario: continue it with --resume.
+    """
     from assistant.errors import InputError
     from assistant.evaluation.report import summary_rows
-    from assistant.evaluation.runner import run_eval, write_log
-    from assistant.evaluation.scenario import default_scenario_dir, load_scenarios
+    from assistant.evaluation.runner import Checkpoint, Sample, eval_spec, resume_mismatches, run_eval, write_log
+    from assistant.evaluation.scenario import load_scenarios
     from assistant.services import build_services
 
     # Check every input before the index is built or anything is written.
     if log_dir.exists() and not log_dir.is_dir():
         raise InputError(f"--log-dir {log_dir}: is a file; pass a folder")
-    d = scenarios or default_scenario_dir()
-    loaded = load_scenarios(d, catalog())
-    if only:
-        unknown = set(only) - {s.id for s in loaded}
-        if unknown:
-            raise InputError(f"--only: no scenario {', '.join(sorted(unknown))} in {d}")
-        loaded = [s for s in loaded if s.id in only]
+    done: list[Sample] = []
+    if resume is not None:
+        checkpoint, saved, done = Checkpoint.load(resume)
+        d, ids, engine, epochs, budget = Path(saved.scenarios_dir), saved.scenarios, saved.engine, saved.epochs, saved.budget
+        loaded = _select(load_scenarios(d, catalog()), ids, d, "the checkpoint's scenarios")
+    else:
+        from assistant.evaluation.scenario import default_scenario_dir
+
+        d = scenarios or default_scenario_dir()
+        loaded = load_scenarios(d, catalog())
+        if only:
+            loaded = _select(loaded, only, d, "--only")
     sv = build_services(settings(), engine=engine, catalog=catalog())
+    spec = eval_spec(sv, loaded, scenarios_dir=d, epochs=epochs, budget=budget)
+    if resume is not None:
+        problems = resume_mismatches(saved, spec)
+        if problems:
+            raise InputError(f"--resume {resume}: cannot continue that run: {'; '.join(problems)}; start a new run instead")
+        spec = saved
+        typer.echo(f"resuming {resume}: {len(done)} of {len(loaded) * epochs} scenario runs already done")
+    else:
+        try:
+            checkpoint = Checkpoint.create(log_dir, spec)
+        except OSError as exc:
+            raise InputError(f"--log-dir {log_dir}: cannot write there ({exc.strerror or exc})") from None
+        # Plain echo: a path folded by rich cannot be copied back into a command.
+        typer.echo(f"progress is saved to {checkpoint.path}; if the run stops, continue it with --resume {checkpoint.path}")
 
-    def progress(sid: str, epoch: int) -> None:
-        console.print(f"  ran {sid} (epoch {epoch})")
+    def progress(sample: Sample) -> None:
+        calls = f", {len(sample.model_call_ms)} model calls" if sample.model_call_ms else ""
+        failed = f"  FAILED: {sample.error}" if sample.error else ""
+        console.print(f"  ran {sample.scenario} (epoch {sample.epoch}) in {sample.seconds:.1f} s{calls}{failed}")
 
-    log = run_eval(sv, loaded, scenarios_dir=d, epochs=epochs, budget=budget, progress=progress)
+    log = run_eval(
+        sv, loaded, scenarios_dir=d, epochs=epochs, budget=budget, progress=progress, spec=spec, done=done, checkpoint=checkpoint
+    )
     try:
         path = write_log(log, log_dir)
     except OSError as exc:
-        raise InputError(f"--log-dir {log_dir}: cannot write the log ({exc.strerror or exc})") from None
+        raise InputError(
+            f"--log-dir {log_dir}: cannot write the log ({exc.strerror or exc}); the samples are kept in {checkpoint.path}"
+        ) from None
+    checkpoint.remove()
     table = Table(title=f"engine {log.spec.engine}" + (f" ({log.spec.model})" if log.spec.model else ""))
     for col in ("metric", "value", "target"):
         table.add_column(col)
     for row in summary_rows(log):
         table.add_row(*row)
     console.print(table)
-    console.print(f"log written to {path}; render it with `smm eval report {path}`")
+    typer.echo(f"log written to {path}; render it with `smm eval report {path}`")
+
+
+def _select(loaded: list[Scenario], ids: list[str], d: Path, what: str) -> list[Scenario]:
+    """The scenarios named by ``ids``, in that order; an InputError naming any that are missing."""
+    from assistant.errors import InputError
+
+    by_id = {s.id: s for s in loaded}
+    unknown = [i for i in ids if i not in by_id]
+    if unknown:
+        raise InputError(f"{what}: no scenario {', '.join(sorted(unknown))} in {d}")
+    return [by_id[i] for i in dict.fromkeys(ids)]
 
 
 @eval_group.command("report")

@@ -312,6 +312,8 @@ class LlmEngine:
         """Outcomes per step, such as ``interpret.ok``, ``propose.reask_ok``, ``phrase.fallback.invalid``."""
         self.last_failure: dict[str, str] = {}
         """The latest failure detail per step (redacted), for logs and tests."""
+        self.call_ms: list[float] = []
+        """Wall time of every model call in milliseconds (failed ones too), for evaluation logs."""
 
     @classmethod
     def from_settings(cls, settings: Settings, catalog: Catalog, index: CatalogIndex) -> LlmEngine:
@@ -742,8 +744,11 @@ class LlmEngine:
             finally:
                 done.set()
 
+        started = time.perf_counter()
         threading.Thread(target=target, name="smm-llm-call", daemon=True).start()
-        if not done.wait(self.timeout):
+        finished = done.wait(self.timeout)
+        self.call_ms.append((time.perf_counter() - started) * 1000)
+        if not finished:
             raise CallTimeout(f"no answer within {self.timeout:g} s")
         if "err" in box:
             raise box["err"]

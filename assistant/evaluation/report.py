@@ -60,6 +60,9 @@ def summary_rows(log: EvalLog) -> list[tuple[str, str, str]]:
             verdict = f"{op} {t:g}: {'met' if ok else 'MISSED'}"
         shown = _fmt(value, pct=key not in ("mae", "qwk", "turns_per_practice"))
         rows.append((key.replace("_", " "), shown, verdict))
+    failed = [smp for smp in log.samples if smp.error]
+    if failed:
+        rows.append(("scenario runs that failed", f"{len(failed)} of {len(log.samples)}", "see the report"))
     rows.append(("interview turns (mean)", _fmt(log.metrics.total_turns_mean, False), ""))
     rows.append(
         (
@@ -68,6 +71,34 @@ def summary_rows(log: EvalLog) -> list[tuple[str, str, str]]:
             "",
         )
     )
+    calls = sorted(x for smp in log.samples for x in smp.model_call_ms)
+    if calls:
+        rows.append(("model calls", str(len(calls)), ""))
+        rows.append(("model call p50 / p95 (s)", f"{_quantile(calls, 0.5) / 1000:.1f} / {_quantile(calls, 0.95) / 1000:.1f}", ""))
+    return rows
+
+
+def _quantile(sorted_xs: list[float], q: float) -> float:
+    """Nearest-rank quantile of an already sorted, non-empty list."""
+    return sorted_xs[min(len(sorted_xs) - 1, max(0, round(q * len(sorted_xs) + 0.5) - 1))]
+
+
+STEPS = ("phrase", "interpret", "propose", "explain")
+
+
+def step_rows(log: EvalLog) -> list[tuple[str, int, int, int, dict[str, int]]]:
+    """Per model step: (step, first answer usable, usable after the re-ask, fell back, fallbacks by reason)."""
+    totals: dict[str, int] = {}
+    for smp in log.samples:
+        for k, v in smp.engine_stats.items():
+            totals[k] = totals.get(k, 0) + v
+    rows = []
+    for step in STEPS:
+        ok, reask_ok, fallback = totals.get(f"{step}.ok", 0), totals.get(f"{step}.reask_ok", 0), totals.get(f"{step}.fallback", 0)
+        if ok + fallback == 0:
+            continue
+        reasons = {k.rsplit(".", 1)[1]: v for k, v in totals.items() if k.startswith(f"{step}.fallback.")}
+        rows.append((step, ok - reask_ok, reask_ok, fallback, reasons))
     return rows
 
 
@@ -96,6 +127,27 @@ def render_markdown(log: EvalLog) -> str:
     ]
     for g, row in enumerate(log.metrics.confusion):
         lines.append(f"| **{g}** | " + " | ".join(str(x) for x in row) + " |")
+    steps = step_rows(log)
+    if steps:
+        lines += [
+            "",
+            "## Model steps (LLM engine)",
+            "",
+            "Each step is checked; a failed check is re-asked once, then the guided engine does that step.",
+            "",
+            "| step | usable at once | usable after re-ask | fell back | fallbacks by reason |",
+            "|---|---:|---:|---:|---|",
+        ]
+        for step, first, second, fb, reasons in steps:
+            total = first + second + fb
+            why = ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())) or "-"
+            lines.append(
+                f"| {step} | {first} ({first / total:.0%}) | {second} ({second / total:.0%}) | {fb} ({fb / total:.0%}) | {why} |"
+            )
+    failed = [smp for smp in log.samples if smp.error]
+    if failed:
+        lines += ["", "## Scenario runs that failed (not in the metrics)", ""]
+        lines += [f"- {smp.scenario} (epoch {smp.epoch}): {smp.error}" for smp in failed]
     lines += ["", "## By hard case (manipulation reported separately)", "", HEADER]
     lines += [_row(tag, m) for tag, m in log.metrics.per_tag.items()]
     lines += ["", "## By practice", "", HEADER]

@@ -7,13 +7,14 @@ scenario and epoch (transcript, proposals, per-practice outcome, latencies) and 
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import time
+from collections.abc import Callable
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -85,7 +86,13 @@ class Sample(BaseModel):
     total_turns: int
     """Stakeholder turns in the whole interview."""
     error: str | None = None
-    """Set when the run failed."""
+    """Set when the run failed: its outcomes are then missing, and the report lists it."""
+    engine_stats: dict[str, int] = Field(default_factory=dict)
+    """What the engine's model steps did during this run (``interpret.ok``, ``propose.fallback.invalid`` ...)."""
+    model_call_ms: list[float] = Field(default_factory=list)
+    """Duration of every model call (LLM engine), retries included."""
+    seconds: float = 0.0
+    """Wall time of this run."""
 
 
 class EvalSpec(BaseModel):
@@ -177,6 +184,10 @@ def run_scenario(services: Services, scenario: Scenario, *, epoch: int = 1, budg
         reviewer="eval-auto-accept",
         practices=list(scenario.practices),
     )
+    stats = getattr(services.engine, "stats", None)
+    stats_before = dict(stats) if stats is not None else {}
+    calls = getattr(services.engine, "call_ms", None)
+    calls_before = len(calls) if calls is not None else 0
     latencies: list[float] = []
     turns_by_practice: dict[str, int] = {}
     final: dict[str, Proposal] = {}
@@ -244,7 +255,102 @@ def run_scenario(services: Services, scenario: Scenario, *, epoch: int = 1, budg
         outcomes=outcomes,
         turn_latencies_ms=latencies,
         total_turns=sum(1 for t in iv.transcript if t.role == "stakeholder"),
+        engine_stats={k: v - stats_before.get(k, 0) for k, v in sorted((stats or {}).items()) if v - stats_before.get(k, 0)},
+        model_call_ms=[round(x, 1) for x in (calls or [])[calls_before:]],
     )
+
+
+def _failed_sample(scenario: Scenario, epoch: int, exc: Exception) -> Sample:
+    detail = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+    return Sample(
+        scenario=scenario.id,
+        epoch=epoch,
+        transcript=[],
+        proposals=[],
+        outcomes=[],
+        turn_latencies_ms=[],
+        total_turns=0,
+        error=detail[:500],
+    )
+
+
+class Checkpoint:
+    """The run so far, in an append-only JSON Lines file: the spec, then one finished sample per line.
+
+    Each line is flushed and fsynced before the next scenario starts, so a run that is killed or
+    interrupted loses at most the scenario in flight; a torn last line is ignored on resume. A long
+    run with a local model (hours on a laptop) can then be continued with ``smm eval run --resume``.
+    """
+
+    SUFFIX = ".partial.jsonl"
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    @classmethod
+    def create(cls, directory: Path, spec: EvalSpec) -> Checkpoint:
+        """A new checkpoint for ``spec`` in ``directory``, named like the final log."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{spec.created.strftime('%Y-%m-%dT%H-%M-%SZ')}_{spec.engine}{cls.SUFFIX}"
+        with path.open("x", encoding="utf-8") as f:
+            f.write(spec.model_dump_json() + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        return cls(path)
+
+    @classmethod
+    def load(cls, path: Path) -> tuple[Checkpoint, EvalSpec, list[Sample]]:
+        """The spec and the finished samples of a checkpoint; a clear :class:`InputError` when it is not one."""
+        path = Path(path)
+        if not path.is_file():
+            raise InputError(f"--resume {path}: no such file; pass the .partial.jsonl file that `smm eval run` named")
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"--resume {path}: cannot read it ({exc})") from None
+        try:
+            spec = EvalSpec.model_validate_json(lines[0]) if lines else None
+        except ValueError:
+            spec = None
+        if spec is None:
+            raise InputError(
+                f"--resume {path}: line 1 is not the spec of an evaluation run; pass a file written by `smm eval run`"
+            )
+        samples: list[Sample] = []
+        for n, line in enumerate(lines[1:], 2):
+            try:
+                samples.append(Sample.model_validate_json(line))
+            except ValueError:
+                if n == len(lines):  # the line being written when the run was killed
+                    break
+                raise InputError(f"--resume {path}: line {n} is not a finished sample; the file was changed by hand") from None
+        return cls(path), spec, samples
+
+    def append(self, sample: Sample) -> None:
+        """Add one finished sample, durably."""
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(sample.model_dump_json() + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+    def remove(self) -> None:
+        """Delete the checkpoint once the final log is written."""
+        self.path.unlink(missing_ok=True)
+
+
+RESUME_FIELDS = ("engine", "model", "prompt_hashes", "catalog_hash", "scenarios", "epochs", "budget", "revision")
+"""What must be unchanged for a checkpoint's samples to be mixed with new ones."""
+
+
+def resume_mismatches(saved: EvalSpec, current: EvalSpec) -> list[str]:
+    """Why the samples of ``saved`` cannot be combined with a run under ``current`` (empty when they can)."""
+    out = []
+    for name in RESUME_FIELDS:
+        a, b = getattr(saved, name), getattr(current, name)
+        if a != b:
+            out.append(f"{name} was {a!r}, is now {b!r}")
+    return out
 
 
 def run_eval(
@@ -254,11 +360,46 @@ def run_eval(
     scenarios_dir: Path,
     epochs: int = 1,
     budget: int = 3,
-    progress: Any = None,
+    progress: Callable[[Sample], None] | None = None,
+    spec: EvalSpec | None = None,
+    done: list[Sample] | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> EvalLog:
-    """Run every scenario ``epochs`` times and compute the metrics."""
+    """Run every scenario ``epochs`` times and compute the metrics.
+
+    ``spec`` (default: :func:`eval_spec`) describes the run; samples in ``done`` (from a checkpoint
+    being resumed) are kept and not run again; every new sample is saved to ``checkpoint`` as soon as
+    it finishes. A scenario that raises is recorded as a failed sample and the run goes on.
+    """
     started = time.perf_counter()
-    spec = EvalSpec(
+    spec = spec or eval_spec(services, scenarios, scenarios_dir=scenarios_dir, epochs=epochs, budget=budget)
+    samples: list[Sample] = list(done or [])
+    finished = {(s.scenario, s.epoch) for s in samples}
+    for epoch in range(1, epochs + 1):
+        for sc in scenarios:
+            if (sc.id, epoch) in finished:
+                continue
+            t0 = time.perf_counter()
+            try:
+                sample = run_scenario(services, sc, epoch=epoch, budget=budget)
+            except Exception as exc:
+                sample = _failed_sample(sc, epoch, exc)
+            sample.seconds = round(time.perf_counter() - t0, 2)
+            samples.append(sample)
+            if checkpoint is not None:
+                checkpoint.append(sample)
+            if progress is not None:
+                progress(sample)
+    order = {(sc.id, e): i for e in range(1, epochs + 1) for i, sc in enumerate(scenarios, (e - 1) * len(scenarios))}
+    samples.sort(key=lambda s: order.get((s.scenario, s.epoch), len(order)))
+    metrics = compute_metrics([o for s in samples for o in s.outcomes], samples)
+    earlier = sum(s.seconds for s in (done or []))
+    return EvalLog(spec=spec, samples=samples, metrics=metrics, seconds=earlier + time.perf_counter() - started)
+
+
+def eval_spec(services: Services, scenarios: list[Scenario], *, scenarios_dir: Path, epochs: int, budget: int) -> EvalSpec:
+    """What a run of ``scenarios`` with this engine, catalog and code is, for the log and for resuming."""
+    return EvalSpec(
         created=utcnow(),
         engine=services.engine.name,
         model=services.engine.model,
@@ -273,14 +414,6 @@ def run_eval(
         packages=_packages(),
         python=platform.python_version(),
     )
-    samples: list[Sample] = []
-    for epoch in range(1, epochs + 1):
-        for sc in scenarios:
-            samples.append(run_scenario(services, sc, epoch=epoch, budget=budget))
-            if progress is not None:
-                progress(sc.id, epoch)
-    metrics = compute_metrics([o for s in samples for o in s.outcomes], samples)
-    return EvalLog(spec=spec, samples=samples, metrics=metrics, seconds=time.perf_counter() - started)
 
 
 def write_log(log: EvalLog, directory: Path) -> Path:
