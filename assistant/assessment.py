@@ -23,7 +23,7 @@ from assistant.catalog import PRACTICE_ID, Catalog, ScopeId, validation_hint
 from assistant.errors import InputError
 from assistant.yamlio import MAX_BYTES, YamlLoadError, read_text_file
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 SCHEMA_MAJOR = 1
 
 PracticeId = Annotated[str, Field(pattern=PRACTICE_ID)]
@@ -99,6 +99,8 @@ class Provenance(_Model):
     """Model ``provider:model`` when an LLM drafted the proposal."""
     prompt_hashes: dict[str, str] = Field(default_factory=dict)
     """Content hashes of the prompt files used."""
+    fallback: str | None = None
+    """Set when the LLM engine's draft could not be used: why, and that the proposal was the guided engine's."""
     catalog_version: str
     """Catalog version the indicators were cited from."""
     session_id: str | None = None
@@ -325,7 +327,7 @@ def parse_assessment(text: str, source: str = "<assessment>") -> Assessment:
             f"{source}: schema_version {version} is newer than this tool understands ({SCHEMA_VERSION}); upgrade iot-smm-assistant"
         )
     try:
-        return Assessment.model_validate(raw)
+        assessment = Assessment.model_validate(raw)
     except ValidationError as exc:
         errs = exc.errors()
         first = errs[0]
@@ -333,6 +335,9 @@ def parse_assessment(text: str, source: str = "<assessment>") -> Assessment:
         raise AssessmentFileError(
             f"{source}: field {_field(first['loc'])}: {first['msg']}{validation_hint(first)}{more}"
         ) from None
+    # Same major version: every older file is valid under this schema, and is saved again as this version.
+    assessment.schema_version = SCHEMA_VERSION
+    return assessment
 
 
 def check_against_catalog(assessment: Assessment, catalog: Catalog, source: str = "<assessment>") -> None:

@@ -1062,6 +1062,7 @@ class Interview:
             engine=p.engine if p is not None else None,
             model=p.model if p is not None else None,
             prompt_hashes=dict(p.prompt_hashes) if p is not None else {},
+            fallback=p.fallback if p is not None else None,
             catalog_version=self.catalog.version,
             session_id=self.state.session_id,
             proposed=p.as_rating() if p is not None and not p.insufficient else None,

@@ -210,6 +210,8 @@ def _provenance_lines(pid: str, cr: CurrentRating) -> list[str]:
     who = f"engine `{pv.engine}`" if pv.proposed_by == "engine" and pv.engine else pv.proposed_by
     if pv.model:
         who += f", model `{pv.model}`"
+    if pv.fallback:
+        who += f" (the model's draft could not be used, so the guided engine proposed: {pv.fallback})"
     lines = [
         f"- Value: {cr.value.label()} ({cr.status}); proposed by {who}; proposal: {_rating(pv.proposed)}"
         + (f", confidence {pv.confidence:.2f}" if pv.confidence is not None else "")

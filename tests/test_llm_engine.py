@@ -136,7 +136,7 @@ def test_good_proposal_is_used_with_catalog_text_and_provenance(catalog, built_i
 
     iv.review("accept")
     prov = iv.state.assessment.current["H1.2"].provenance
-    assert prov.engine == "llm" and prov.model == MODEL
+    assert prov.engine == "llm" and prov.model == MODEL and prov.fallback is None
     assert prov.prompt_hashes == prompt_hashes()
     assert [q.text for q in prov.quotes] == [SIGNED]
 
@@ -214,6 +214,16 @@ def test_invalid_citation_is_reasked_then_falls_back_with_a_notice(catalog, buil
     assert validate_proposal(p, catalog, iv.transcript) == []
     assert any("proposal could not be used" in n and "guided engine" in n for n in notices(iv))
     assert engine.stats["propose.fallback.invalid"] == 1
+
+    # The confirmed rating says that the model did not draft it, in the assessment and in the report.
+    iv.review("accept")
+    prov = iv.state.assessment.current["H1.2"].provenance
+    assert prov.model == MODEL and prov.fallback == p.fallback
+    from assistant.report import render_markdown
+    from assistant.scoring import score
+
+    text = render_markdown(score(iv.state.assessment, catalog), iv.state.assessment, catalog)
+    assert "the model's draft could not be used, so the guided engine proposed" in text
 
 
 def test_invented_quote_then_reask_success(catalog, built_index):
