@@ -224,6 +224,11 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, capsys, built_ind
     lines = partial.read_text().splitlines()
     assert len(lines) == 2  # the spec, then the one finished scenario
     assert not list(log_dir.glob("*_guided.json"))
+    # The run so far can be read while it goes on (or after it stopped).
+    main(["eval", "report", str(partial)])
+    so_far = capsys.readouterr().out
+    assert "**Partial run**: 1 of 2 scenario runs finished" in so_far and "Not run yet: bottling-line (epoch 1)." in so_far
+    assert "| residential-cameras |" in so_far
 
     # A run killed while writing leaves a torn last line: it is ignored.
     with partial.open("a") as f:

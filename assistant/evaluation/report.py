@@ -112,6 +112,14 @@ def render_markdown(log: EvalLog) -> str:
         f"- catalog {s.catalog_version} ({s.catalog_hash[:12]}), revision {s.revision or 'unknown'}, Python {s.python}",
         f"- prompts: {', '.join(f'{k} {v}' for k, v in sorted(s.prompt_hashes.items())) or 'none (guided engine)'}",
         "",
+    ]
+    if log.missing:
+        lines += [
+            f"**Partial run**: {len(log.samples)} of {len(log.samples) + len(log.missing)} scenario runs finished; "
+            f"the figures cover only those. Not run yet: {', '.join(log.missing)}.",
+            "",
+        ]
+    lines += [
         "## Headline",
         "",
         "| metric | value | target |",

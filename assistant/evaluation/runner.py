@@ -139,6 +139,8 @@ class EvalLog(BaseModel):
     """Overall, per practice, per scenario and per tag."""
     seconds: float
     """Wall time of the run."""
+    missing: list[str] = Field(default_factory=list)
+    """Scenario runs not done yet (``scenario (epoch n)``): set only for a partial run read from a checkpoint."""
 
 
 def _git_revision() -> str | None:
@@ -424,8 +426,19 @@ def write_log(log: EvalLog, directory: Path) -> Path:
     return path
 
 
+def partial_log(path: Path) -> EvalLog:
+    """The run so far of a checkpoint (``.partial.jsonl``), with metrics over the finished scenario runs."""
+    _checkpoint, spec, samples = Checkpoint.load(path)
+    finished = {(s.scenario, s.epoch) for s in samples}
+    missing = [f"{sc} (epoch {e})" for e in range(1, spec.epochs + 1) for sc in spec.scenarios if (sc, e) not in finished]
+    metrics = compute_metrics([o for s in samples for o in s.outcomes], samples)
+    return EvalLog(spec=spec, samples=samples, metrics=metrics, seconds=sum(s.seconds for s in samples), missing=missing)
+
+
 def read_log(path: Path) -> EvalLog:
-    """Read a log written by :func:`write_log`, refusing newer formats."""
+    """Read a log written by :func:`write_log` (or the checkpoint of a run in progress), refusing newer formats."""
+    if str(path).endswith(Checkpoint.SUFFIX):
+        return partial_log(path)
     from assistant.yamlio import YamlLoadError, read_text_file
 
     try:
