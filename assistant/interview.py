@@ -28,7 +28,7 @@ from assistant.catalog import Catalog, Practice
 from assistant.engines.base import Engine, InterpretRequest, ProposalRequest, QuestionRequest
 from assistant.errors import InputError
 from assistant.evidence import Reading, estimate, split_statements
-from assistant.explain import explain_level, explain_practice, parse_level_question
+from assistant.explain import explain_level, explain_practice, parse_level_question, resolve_practice
 from assistant.index import CatalogIndex
 from assistant.proposals import Proposal, Turn, validate_proposal
 from assistant.store import SessionStore
@@ -491,7 +491,7 @@ class Interview:
         if word in ("done", "finish", "stop"):
             return self._finish()
         if low.startswith("explain") or re.match(r"^(what|which)\b.*\b(level|require)", low):
-            return [self._turn("assistant", self._explain(t), "explain")]
+            return [self._turn("assistant", self._explain(t), "explain"), *self._notices()]
         return None
 
     def _explain(self, text: str) -> str:
@@ -503,12 +503,21 @@ class Interview:
                 return "Name a practice to explain, for example `explain patch management level 3`."
             target = name or current or ""
             if level is None:
-                return explain_practice(self.catalog, target)
-            if level == 0:
+                catalog_text = explain_practice(self.catalog, target)
+            elif level == 0:
                 return "Level 0 means the practice is not done at all. Ask about levels 1 to 4."
-            return explain_level(self.catalog, target, level).to_markdown()
+            else:
+                catalog_text = explain_level(self.catalog, target, level).to_markdown()
         except InputError as exc:
             return str(exc)
+        # A model engine answers the question as asked, in plain words and from cited catalog text; the
+        # catalog's full text follows either way, so the answer never rests on the model alone.
+        answer = getattr(self.engine, "answer_question", None)
+        if callable(answer) and body:
+            said = answer(text.strip(), resolve_practice(self.catalog, target).id, level)
+            if isinstance(said, str) and said.strip():
+                return f"{said.strip()}\n\n---\n\n{catalog_text}"
+        return catalog_text
 
     def _status_text(self) -> str:
         pr = self.progress()

@@ -462,6 +462,38 @@ def test_explain_cites_only_retrieved_ids(catalog, built_index):
     assert "H1.2-L3-01" in text  # the catalog's own explanation
 
 
+def test_the_interview_answers_questions_with_the_model_and_the_catalog(catalog, built_index):
+    def answer(messages: list[BaseMessage]) -> AIMessage:
+        cited = re.findall(r"\[(H1\.2-L3-\d\d)\]", str(messages[1].content))
+        args = {"answer": "In short: a written patch policy, followed every time.", "cited_ids": cited[:1]}
+        return AIMessage(content="", tool_calls=[{"name": "ExplanationDraft", "args": args, "id": "c1", "type": "tool_call"}])
+
+    fake = by_step(explain=[answer, malformed(), malformed()])
+    engine = engine_for(catalog, built_index, fake)
+    iv = start(catalog, built_index, engine)
+    level3 = catalog.practices["H1.2"].level(3)
+
+    reply = iv.say("What does level 3 of patch management require?")
+    text = reply[0].text
+    assert text.startswith("In short: a written patch policy") and "**From the catalog:**\n- [H1.2-L3-" in text
+    # The catalog's full level text follows the model's answer, so nothing rests on the model alone.
+    assert all(i.id in text.split("---", 1)[1] for i in level3.indicators)
+    assert [t.kind for t in reply] == ["explain"]
+
+    # The model fails twice: the catalog's text alone, and the user is told.
+    reply = iv.say("explain patch management level 3")
+    from assistant.explain import explain_level
+
+    assert reply[0].text == explain_level(catalog, "H1.2", 3).to_markdown()
+    assert any("could not answer your question" in t.text for t in reply if t.kind == "notice")
+
+    # A bare `explain` shows the catalog's overview of the current practice without a model call.
+    calls = len(fake.calls)
+    reply = iv.say("explain")
+    assert len(fake.calls) == calls and catalog.practices["H1.2"].objective in reply[0].text
+    assert iv.pending is not None and iv.pending.kind == "practice", "questions do not move the interview on"
+
+
 # ------------------------------------------------------------------------------------ plain fakes
 
 

@@ -357,7 +357,7 @@ class LlmEngine:
             "interpret": f"The model could not read your answer ({reason}); the guided engine read it instead. Your answer is kept.",
             "propose": f"The model's proposal could not be used ({reason}); the guided engine's proposal is shown instead.",
             "phrase": f"The model could not phrase the next question ({reason}); the catalog's wording is used.",
-            "explain": f"The model could not answer from the catalog ({reason}); the catalog's own explanation is shown.",
+            "explain": f"The model could not answer your question ({reason}); the catalog's own explanation is shown.",
         }[step]
         self._pending_notices().append(what)
         return reason
@@ -413,10 +413,9 @@ class LlmEngine:
             }
         )
 
-    def explain(self, question: str, practice: str | None = None, level: int | None = None) -> str:
-        """Answer a question about the SMM from retrieved catalog text, with the cited IDs listed by code.
-
-        Falls back to the catalog's own explanation (:mod:`assistant.explain`).
+    def answer_question(self, question: str, practice: str | None = None, level: int | None = None) -> str | None:
+        """The model's plain-words answer to a question about the SMM, from retrieved catalog text, with
+        the cited IDs and their catalog text listed by code; ``None`` (and a notice) when the step fails.
         """
         try:
             out = self._explain(question, practice, level)
@@ -426,6 +425,13 @@ class LlmEngine:
             self._fell_back("explain", failure)
         except Exception as exc:
             self._fell_back("explain", StepFailed("provider", _describe(exc)))
+        return None
+
+    def explain(self, question: str, practice: str | None = None, level: int | None = None) -> str:
+        """:meth:`answer_question`, falling back to the catalog's own explanation (:mod:`assistant.explain`)."""
+        said = self.answer_question(question, practice, level)
+        if said is not None:
+            return said
         from assistant.explain import explain_level, explain_practice
 
         target = practice or question
