@@ -391,6 +391,16 @@ class Interview:
         self._target_setting(payload)  # validate before saving the input
         return self._input("reviewer", json.dumps(payload), "target")
 
+    def set_profile(self, profile: str | None, *, reviewer: str | None = None) -> list[Turn]:
+        """Use ``profile``'s target template for every practice without a target of its own (``None``: no template).
+
+        The template is the lowest layer of target inheritance (practice > subdomain > domain > profile),
+        so targets set by hand always win. Saved and replayed like every other reviewer input.
+        """
+        if profile is not None and profile not in self.catalog.profiles:
+            raise InputError(f"unknown profile {profile!r}; known: {', '.join(sorted(self.catalog.profiles))}")
+        return self._input("reviewer", json.dumps({"profile": profile, "reviewer": reviewer}), "profile-set")
+
     def progress(self) -> Progress:
         """Counts for a progress display."""
         ps = self.state.practices.values()
@@ -441,6 +451,8 @@ class Interview:
             payload = json.loads(turn.text)
             if turn.kind == "target":
                 return self._apply_target(payload)
+            if turn.kind == "profile-set":
+                return self._apply_profile(payload)
             return self._apply_review(payload)
         text = turn.text
         command = self._command(text)
@@ -792,6 +804,27 @@ class Interview:
             t.subdomains[target] = setting
         self.state.assessment.log("target.set", actor=actor, target=target, value=value.label(), reason=payload.get("reason"))
         return [self._turn("assistant", f"Target for {target} set to {value.label()}.", "info")]
+
+    def _apply_profile(self, payload: dict[str, Any]) -> list[Turn]:
+        profile = payload.get("profile")
+        actor = payload.get("reviewer") or self.state.reviewer
+        self.state.assessment.targets.profile = profile
+        self.state.profile = profile
+        meta = self.state.assessment.metadata
+        meta.profile = profile
+        if profile is not None and self.state.industry is None:
+            self.state.industry = meta.industry = self.catalog.profiles[profile].industry
+        self.state.assessment.log("targets.profile", actor=actor, profile=profile)
+        if profile is None:
+            return [self._turn("assistant", "No profile template now: only targets set by hand apply.", "info")]
+        title = self.catalog.profiles[profile].title
+        return [
+            self._turn(
+                "assistant",
+                f"Targets now come from the profile '{title}' for every practice without a target of its own.",
+                "info",
+            )
+        ]
 
     # -- practices
 

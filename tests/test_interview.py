@@ -264,3 +264,31 @@ def test_state_is_json(services):
     raw, processed, turns = services.store.load(iv.session_id)
     json.dumps(raw)
     assert processed == max(seq for seq, _ in turns if _.role == "stakeholder")
+
+
+def test_a_profile_template_fills_targets_below_hand_set_ones_and_survives_resume(services):
+    from assistant.assessment import effective_targets
+
+    cat = services.catalog
+    iv = start(services, profile=None, practices=["H1.2"])
+    iv.set_target("H", 1, "general", reason="Hardening matters little here")
+    with pytest.raises(InputError, match="unknown profile 'no-such'"):
+        iv.set_profile("no-such")
+    reply = iv.set_profile("bottling-line")
+    assert reply[0].text.startswith("Targets now come from the profile 'Data-driven bottling line'")
+    eff = effective_targets(iv.assessment(), cat)
+    template = cat.profiles["bottling-line"].targets
+    g11 = template["G1.1"]
+    assert (eff["G1.1"].source, eff["G1.1"].value.level) == ("profile", g11.level)
+    assert (eff["H1.2"].source, eff["H1.2"].value.level) == ("domain", 1), "a target set by hand wins over the template"
+    a = iv.assessment()
+    assert a.metadata.profile == "bottling-line" and a.metadata.industry == cat.profiles["bottling-line"].industry
+    assert [e.kind for e in a.events if e.kind == "targets.profile"] == ["targets.profile"]
+
+    again = Interview.resume(iv.session_id, cat, services.index, services.engine, SessionStore(services.store.path))
+    assert again.assessment().targets.profile == "bottling-line"
+    again.set_profile(None)
+    assert "G1.1" not in effective_targets(again.assessment(), cat)
+    assert (
+        Interview.resume(iv.session_id, cat, services.index, services.engine, services.store).assessment().targets.profile is None
+    )

@@ -402,6 +402,19 @@ def test_targets_are_set_and_shown(app: AppTest, services: Any) -> None:
     assert eff.loc["E2.1", "Set on"] == "not set"
     assert eff.loc["H1.2", "Why"] == "Unpatched controllers stop the line"
 
+    # The profile as a live template: it fills what nothing else sets, below every hand-set target.
+    at.selectbox(key="tg-profile").set_value("residential-cameras")
+    button(at, "Use as the template").click().run()
+    no_exception(at)
+    eff = frame(at, "tg-effective").set_index("ID")
+    cams = services.catalog.profiles["residential-cameras"].targets
+    assert (eff.loc["E3.1", "Set on"], eff.loc["E3.1", "Target"]) == ("profile", f"{cams['E3.1'].level} ({cams['E3.1'].scope})")
+    assert eff.loc["H2.1", "Set on"] == "domain"
+    assert current_interview(services, at).assessment().targets.profile == "residential-cameras"
+    button(at, "Stop using it").click().run()
+    no_exception(at)
+    assert current_interview(services, at).assessment().targets.profile is None
+
     # A profile's template, copied only where nothing is set yet.
     at.selectbox(key="tg-profile").set_value("bottling-line")
     button(at, "Copy these targets").click().run()

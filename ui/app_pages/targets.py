@@ -51,6 +51,18 @@ def _copy_profile() -> None:
     session.act(apply, success=f"Targets copied from the profile '{prof.title}'.")
 
 
+def _use_profile() -> None:
+    prof = cat.profiles[str(st.session_state.get("tg-profile"))]
+    session.act(
+        lambda iv: iv.set_profile(prof.id),
+        success=f"The profile '{prof.title}' now gives the target of every practice without one of its own.",
+    )
+
+
+def _drop_profile() -> None:
+    session.act(lambda iv: iv.set_profile(None), success="No profile template now: only the targets set here apply.")
+
+
 st.title("Targets")
 session.show_messages()
 st.markdown(
@@ -97,6 +109,7 @@ with profile_box:
             f"This assessment uses the profile **{cat.profiles[in_use].title}**: its targets fill every practice "
             "without a target of its own."
         )
+        st.button("Stop using it", on_click=_drop_profile, icon=":material/link_off:")
     prof_id = st.selectbox(
         "Profile",
         sorted(cat.profiles),
@@ -115,8 +128,20 @@ with profile_box:
         ),
         height=250,
     )
+    st.button(
+        "Use as the template",
+        on_click=_use_profile,
+        icon=":material/link:",
+        help="The profile's targets apply to every practice without a target set here, domain or subdomain included; "
+        "targets you set always win.",
+    )
     st.checkbox("Only for practices without a target", value=True, key="tg-only-missing")
-    st.button("Copy these targets", on_click=_copy_profile, icon=":material/content_copy:")
+    st.button(
+        "Copy these targets",
+        on_click=_copy_profile,
+        icon=":material/content_copy:",
+        help="Each of the profile's targets becomes a target of its own practice, which you can then change one by one.",
+    )
 
 st.subheader("Targets in effect")
 st.caption("The target each practice inherits after practice, subdomain, domain and profile settings are combined.")
