@@ -618,7 +618,10 @@ def compare(a: Assessment, b: Assessment, catalog: Catalog, force: bool = False,
     """
     name_a, name_b = a.metadata.system_name, b.metadata.system_name
     if name_a.strip().casefold() != name_b.strip().casefold() and not force:
-        raise InputError(f"the assessments are of different systems ({name_a!r} and {name_b!r}); pass --force to compare anyway")
+        raise InputError(
+            f"the assessments name different systems ({name_a!r} and {name_b!r}); "
+            "if they are one system under two names, pass --force to compare them"
+        )
     ra, rb = score(a, catalog, strategy), score(b, catalog, strategy)
     changes: list[PracticeChange] = []
     for pa, pb in zip(ra.practices, rb.practices, strict=True):

@@ -204,7 +204,7 @@ def compare_cmd(
     cmp = compare(a, b, cat, force=force, strategy=strategy)
     if cmp.forced:
         names = f"{cmp.before_system!r} and {cmp.after_system!r}"
-        console.print(f"[yellow]warning:[/yellow] comparing different systems: {escape(names)}")
+        console.print(f"[yellow]note:[/yellow] the system names differ ({escape(names)}); compared as one system (--force)")
     table = Table(title=f"{escape(cmp.before_system)}\n{escape(before.name)} → {escape(after.name)}", box=box.SIMPLE_HEAD)
     table.add_column("ID", no_wrap=True)
     table.add_column("Practice", ratio=1, min_width=14)
