@@ -35,7 +35,7 @@ from pydantic import BaseModel, Field, WithJsonSchema, create_model
 from assistant.assessment import CitedIndicator, Quote
 from assistant.catalog import Catalog, Practice
 from assistant.engines.base import InterpretRequest, ProposalRequest, QuestionRequest
-from assistant.engines.guided import CLAIM, GuidedEngine
+from assistant.engines.guided import CLAIM, NOT_APPLICABLE, GuidedEngine
 from assistant.evidence import Reading, estimate, split_statements
 from assistant.index import CatalogIndex, Hit
 from assistant.llm import redact
@@ -486,7 +486,8 @@ class LlmEngine:
             catalog_text=_hit_lines(hits),
             answer=fence(answer.text, f"turn={answer.id}"),
         )
-        known = {ind.id for _lvl, ind in p.indicators()}
+        level_of = {ind.id: lvl for lvl, ind in p.indicators()}
+        known = set(level_of)
 
         def check(out: AnswerReadings) -> tuple[list[Reading], list[str]]:
             problems: list[str] = []
@@ -518,6 +519,31 @@ class LlmEngine:
                     problems.append(f"reading {i}: a {polarity!r} statement cannot rule out a level")
                 if supports is not None and refutes is not None and supports >= refutes:
                     problems.append(f"reading {i}: it cannot support level {supports} and rule out level {refutes}")
+                if (
+                    supports is not None
+                    and supports > max(qlevel, 1)
+                    and not any(level_of.get(x, 0) >= supports for x in r.indicators)
+                ):
+                    # Above the level asked about, support must be tied to what that level needs: over-reading a
+                    # statement is the dangerous direction (it over-rates).
+                    problems.append(
+                        f"reading {i}: to support level {supports}, the statement must match an indicator of level "
+                        f"{supports} or above (cite its ID); otherwise support a lower level"
+                    )
+                if polarity == "not_applicable" and not NOT_APPLICABLE.search(quote):
+                    # Not applicable takes the practice out of the score: only when the stakeholder says so.
+                    problems.append(
+                        f"reading {i}: the statement does not say that the practice does not apply; choose another polarity"
+                    )
+                cues = ["llm"]
+                if qlevel >= 1 and supports is None and refutes is None and polarity in ("yes", "no", "plan"):
+                    # An answer to a question about level L: "yes" is evidence for L, "no" and "plans to" rule it
+                    # out. Small models often leave both empty, which would make the answer count for nothing.
+                    if polarity == "yes":
+                        supports = qlevel
+                    else:
+                        refutes = qlevel
+                    cues.append("question-level")
                 readings.append(
                     Reading(
                         turn_id=answer.id,
@@ -529,7 +555,7 @@ class LlmEngine:
                         supports=supports,
                         refutes=refutes,
                         indicators=[x for x in r.indicators if x in known][:3],
-                        cues=["llm"],
+                        cues=cues,
                     )
                 )
             if not out.readings and qlevel >= 0:
@@ -547,6 +573,8 @@ class LlmEngine:
         est = estimate(evidence)
         # The highest level a non-claim statement supports: the model may weigh evidence, not invent it.
         ceiling = est.lower
+        # Nor may it ignore it: below what the statements support only as far as a statement rules out.
+        floor = min(est.lower, est.upper)
         hits = self._indicator_hits(p, " ".join(r.quote for r in evidence[-12:]) or p.objective, None, k=10)
         cited_ids = {i for r in evidence for i in r.indicators}
         extra = [Hit(id=i.id, practice=p.id, level=lvl, kind="indicator", text=i.text, score=0.0) for lvl, i in p.indicators()]
@@ -563,6 +591,7 @@ class LlmEngine:
             industry=request.industry or "not stated",
             evidence=fence(_evidence_lines(evidence) or "(no statements about this practice yet)", "readings"),
             ceiling=ceiling,
+            floor=floor,
         )
         texts = {ind.id: (lvl, ind.text) for lvl, ind in p.indicators()}
         claim_quotes = [r.quote for r in claims]
@@ -574,6 +603,11 @@ class LlmEngine:
             if level is not None and level > ceiling:
                 problems.append(
                     f"level {level} is higher than any statement supports (at most {ceiling}); claims and plans are not evidence"
+                )
+            if level is not None and level < floor:
+                problems.append(
+                    f"level {level} is lower than the statements support (level {floor}, and none rules it out); "
+                    f"propose at least {floor}"
                 )
             if out.decision == "level" and not informative:
                 problems.append("no statement supports or rules out a level: answer insufficient_evidence")
@@ -597,8 +631,8 @@ class LlmEngine:
                 problems.append("quote the stakeholder's words that support the level")
             # Model-written text is stored and exported: a server that echoes the caller's key must not put it there.
             rationale = redact(" ".join(out.rationale.split()))
-            if not rationale:
-                problems.append("give a rationale")
+            if not _is_prose(rationale):
+                problems.append("the rationale must explain the rating in two or three plain sentences")
             next_needs = (
                 [CitedIndicator(id=i.id, text=i.text) for i in p.level(level + 1).indicators]
                 if level is not None and level < 4
@@ -788,6 +822,15 @@ def locate(statement: str, text: str) -> str | None:
     if s[-1] in ".!?;" and end < len(text) and text[end] == s[-1]:
         found += text[end]
     return found or None
+
+
+def _is_prose(text: str) -> bool:
+    """Whether ``text`` reads as an explanation: a few words of letters, not a number, an ID or an echo of the prompt."""
+    words = re.findall(r"[^\W\d_]{2,}", text)
+    if len(words) < 5:
+        return False
+    low = text.lower()
+    return not any(echo in low for echo in ("sentences for a non-expert", "two or three plain sentences"))
 
 
 def _hit_lines(hits: Iterable[Hit]) -> str:
