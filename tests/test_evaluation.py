@@ -230,9 +230,17 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, capsys, built_ind
     assert "**Partial run**: 1 of 2 scenario runs finished" in so_far and "Not run yet: bottling-line (epoch 1)." in so_far
     assert "| residential-cameras |" in so_far
 
-    # A run killed while writing leaves a torn last line: it is ignored.
+    # A run killed while writing leaves a torn last line: it is ignored, and cut off when the run resumes.
     with partial.open("a") as f:
         f.write('{"scenario": "bottling-line", "epo')
+    from assistant.evaluation.runner import Checkpoint
+
+    assert len(Checkpoint.load(partial)[2]) == 1 and partial.read_text().endswith('"epo'), "reading changes nothing"
+    cp, _spec, done = Checkpoint.load(partial, repair=True)
+    assert partial.read_text().endswith("}\n")
+    cp.append(done[0])
+    assert len(Checkpoint.load(partial)[2]) == 2, "the next sample starts on a line of its own"
+    partial.write_text("\n".join(partial.read_text().splitlines()[:2]) + "\n" + '{"scenario": "bottl')
     ran: list[str] = []
     import assistant.evaluation.runner as runner
 
@@ -327,3 +335,35 @@ def test_report_shows_model_steps_and_call_latency(services, catalog):
     assert "| interpret | 4 (40%) | 2 (20%) | 4 (40%) | invalid 3, timeout 1 |" in text
     assert "| propose | 2 (100%) | 0 (0%) | 0 (0%) | - |" in text
     assert "| model calls | 5 |" in text and "| model call p50 / p95 (s) | 3.0 / 20.0 |" in text
+
+
+def test_a_checkpoint_keeps_samples_with_any_unicode_line_separator(tmp_path):
+    from datetime import UTC, datetime
+
+    from assistant.evaluation.runner import Checkpoint, EvalSpec, Sample
+    from assistant.proposals import Turn
+
+    spec = EvalSpec(
+        created=datetime(2026, 11, 29, tzinfo=UTC),
+        engine="llm",
+        model="local:x",
+        prompt_hashes={},
+        catalog_version="1.0.0",
+        catalog_hash="0" * 64,
+        scenarios_dir="eval/scenarios",
+        scenarios=["a"],
+        epochs=1,
+        budget=3,
+        revision=None,
+        packages={},
+        python="3.11",
+    )
+    cp = Checkpoint.create(tmp_path, spec)
+    text = "line one\u2028line two\x85three\x0cfour\r\nfive"
+    turn = Turn(id="t1", role="stakeholder", text=text, kind="answer")
+    sample = Sample(scenario="a", epoch=1, transcript=[turn], proposals=[], outcomes=[], turn_latencies_ms=[], total_turns=1)
+    cp.append(sample)
+    _cp, loaded_spec, samples = Checkpoint.load(cp.path)
+    assert loaded_spec == spec and samples == [sample] and samples[0].transcript[0].text == text
+    with pytest.raises(FileExistsError):
+        Checkpoint.create(tmp_path, spec)  # never overwrites a run's checkpoint

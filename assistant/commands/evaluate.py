@@ -83,7 +83,7 @@ def eval_run(
         raise InputError(f"--log-dir {log_dir}: is a file; pass a folder")
     done: list[Sample] = []
     if resume is not None:
-        checkpoint, saved, done = Checkpoint.load(resume)
+        checkpoint, saved, done = Checkpoint.load(resume, repair=True)
         d, ids, engine, epochs, budget = Path(saved.scenarios_dir), saved.scenarios, saved.engine, saved.epochs, saved.budget
         loaded = _select(load_scenarios(d, catalog()), ids, d, "the checkpoint's scenarios")
     else:

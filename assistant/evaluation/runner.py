@@ -302,13 +302,21 @@ class Checkpoint:
         return cls(path)
 
     @classmethod
-    def load(cls, path: Path) -> tuple[Checkpoint, EvalSpec, list[Sample]]:
-        """The spec and the finished samples of a checkpoint; a clear :class:`InputError` when it is not one."""
+    def load(cls, path: Path, *, repair: bool = False) -> tuple[Checkpoint, EvalSpec, list[Sample]]:
+        """The spec and the finished samples of a checkpoint; a clear :class:`InputError` when it is not one.
+
+        A torn last line (the run was killed while writing it) is ignored; with ``repair`` (to resume
+        the run) it is also cut off the file, so that the next sample starts on a line of its own.
+        Without ``repair`` the file is only read, so a run in progress can be looked at safely.
+        """
         path = Path(path)
         if not path.is_file():
             raise InputError(f"--resume {path}: no such file; pass the .partial.jsonl file that `smm eval run` named")
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
+            # Split on "\n" only: str.splitlines() would also split inside a sample at U+2028 and the like.
+            lines = path.read_bytes().decode("utf-8").split("\n")
+            if lines and lines[-1] == "":
+                lines.pop()
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"--resume {path}: cannot read it ({exc})") from None
         try:
@@ -325,6 +333,9 @@ class Checkpoint:
                 samples.append(Sample.model_validate_json(line))
             except ValueError:
                 if n == len(lines):  # the line being written when the run was killed
+                    if repair:
+                        good = "".join(line + "\n" for line in lines[:-1]).encode("utf-8")
+                        os.truncate(path, len(good))
                     break
                 raise InputError(f"--resume {path}: line {n} is not a finished sample; the file was changed by hand") from None
         return cls(path), spec, samples
