@@ -367,3 +367,35 @@ def test_a_checkpoint_keeps_samples_with_any_unicode_line_separator(tmp_path):
     assert loaded_spec == spec and samples == [sample] and samples[0].transcript[0].text == text
     with pytest.raises(FileExistsError):
         Checkpoint.create(tmp_path, spec)  # never overwrites a run's checkpoint
+
+
+def test_a_dead_model_server_stops_the_run_and_resume_runs_that_scenario_again(tmp_path, capsys, built_index, monkeypatch):
+    import assistant.evaluation.runner as runner
+
+    def unreachable(services, scenario, **kw):
+        sample = run_scenario(services, scenario, **kw)
+        if scenario.id == "bottling-line":
+            sample.engine_stats = {"interpret.ok": 1, "interpret.fallback.transport": 1, "propose.fallback.unavailable": 3}
+        return sample
+
+    monkeypatch.setattr("assistant.services.CatalogIndex.open", lambda catalog, settings: built_index)
+    monkeypatch.setattr(runner, "run_scenario", unreachable)
+    log_dir = tmp_path / "logs"
+    args = ["eval", "run", "--only", "bottling-line", "--only", "residential-cameras", "--log-dir", str(log_dir)]
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    assert exc.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    partial = next(log_dir.glob("*.partial.jsonl"))
+    assert "scenario bottling-line: the model server stopped answering (the model could not be reached for 4 step(s))" in err
+    assert f"--resume {partial}" in err
+    so_far = read_log(partial)
+    assert [s.error for s in so_far.samples] == ["the model could not be reached for 4 step(s)"]
+    assert so_far.metrics.overall.n == 0, "a run on a dead server is not scored"
+    assert so_far.missing == ["residential-cameras (epoch 1)"]
+
+    monkeypatch.setattr(runner, "run_scenario", run_scenario)
+    main(["eval", "run", "--resume", str(partial), "--log-dir", str(log_dir)])
+    assert "0 of 2 scenario runs already done" in capsys.readouterr().out
+    log = read_log(next(log_dir.glob("*_guided.json")))
+    assert [(s.scenario, s.error) for s in log.samples] == [("bottling-line", None), ("residential-cameras", None)]

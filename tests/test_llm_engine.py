@@ -170,6 +170,23 @@ def test_insufficient_evidence_from_the_model_is_a_proposal_with_the_flows_follo
     assert p.follow_up and p.follow_up.endswith("?") and p.indicators == [] and p.next_level_needs == []
 
 
+def test_statements_with_quotes_or_backslashes_are_not_offered_as_grammar_choices(catalog):
+    # llama-cpp-python 0.3.36 escapes such enum values wrongly: the grammar did not parse and the server died.
+    from langchain_core.utils.function_calling import convert_to_openai_tool
+
+    from assistant.engines.llm import proposal_schema, readings_schema
+
+    ids = [i.id for _lvl, i in catalog.practices["E1.1"].indicators()]
+    for bad in ['The line went "smart" last year.', "A path like C:\\data is used.", "A tab\there."]:
+        tool = convert_to_openai_tool(readings_schema(["We keep a list.", bad], ids))
+        item = tool["function"]["parameters"]["properties"]["readings"]["items"]
+        assert "enum" not in item["properties"]["statement"], bad
+        assert item["properties"]["indicators"]["items"]["enum"] == ids, "IDs are always safe choices"
+        params = convert_to_openai_tool(proposal_schema(ids, ["t1"], [bad]))["function"]["parameters"]
+        quote = params["properties"]["quotes"]["items"]["properties"]
+        assert "enum" not in quote["text"] and quote["turn_id"]["enum"] == ["t1"]
+
+
 def test_schemas_offer_the_real_statements_and_ids_as_choices(catalog):
     from langchain_core.utils.function_calling import convert_to_openai_tool
 

@@ -34,7 +34,8 @@ GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SERVER_MODULES = ("llama_cpp", "fastapi", "uvicorn", "sse_starlette", "starlette_context", "langchain_openai")
 ANSWERS = {
     "H1.2": ["Every firmware update is digitally signed and the cameras check the signature before installing it."],
-    "E1.1": ["We keep a spreadsheet of our main camera models and their components, but it is not updated regularly."],
+    # The double quotes once killed the server: llama-cpp-python mis-escaped them in the grammar of the choices.
+    "E1.1": ['We keep a "master" spreadsheet of our main camera models and their components, but it is not updated regularly.'],
 }
 
 

@@ -84,6 +84,7 @@ def eval_run(
     done: list[Sample] = []
     if resume is not None:
         checkpoint, saved, done = Checkpoint.load(resume, repair=True)
+        done = [s for s in done if s.error is None]  # failed scenario runs are run again
         d, ids, engine, epochs, budget = Path(saved.scenarios_dir), saved.scenarios, saved.engine, saved.epochs, saved.budget
         loaded = _select(load_scenarios(d, catalog()), ids, d, "the checkpoint's scenarios")
     else:

@@ -124,9 +124,15 @@ def _choice(values: Iterable[str]) -> Any:
     messages (``H1.3-L2-01 is not an indicator of H1.2``) make a better re-ask than a schema error.
     """
     vals = list(dict.fromkeys(values))
-    if not vals:
+    if not vals or any(_UNSAFE_IN_ENUM.search(v) for v in vals):
         return str
     return Annotated[str, WithJsonSchema({"type": "string", "enum": vals})]
+
+
+_UNSAFE_IN_ENUM = re.compile(r'["\\\x00-\x1f\x7f]')
+"""Characters that llama-cpp-python 0.3.36 escapes wrongly when it turns an enum into a grammar: a
+stakeholder who typed a double quote made the grammar unparsable and the server died. Such values are
+offered as a plain string instead; the engine's own checks (``locate``) still hold them to the text."""
 
 
 def _list_of(item: Any) -> Any:

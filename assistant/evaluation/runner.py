@@ -352,6 +352,9 @@ class Checkpoint:
         self.path.unlink(missing_ok=True)
 
 
+UNREACHABLE = (".fallback.transport", ".fallback.unavailable")
+"""Engine step outcomes that mean the model server could not be reached (a timeout is a measured outcome)."""
+
 RESUME_FIELDS = ("engine", "model", "prompt_hashes", "catalog_hash", "scenarios", "epochs", "budget", "revision")
 """What must be unchanged for a checkpoint's samples to be mixed with new ones."""
 
@@ -398,14 +401,26 @@ def run_eval(
             except Exception as exc:
                 sample = _failed_sample(sc, epoch, exc)
             sample.seconds = round(time.perf_counter() - t0, 2)
+            unreachable = sum(v for k, v in sample.engine_stats.items() if k.endswith(UNREACHABLE))
+            if unreachable and sample.error is None:
+                # Steps the guided engine did because the model server was down would be scored as the
+                # model's: the run is a failure from here on, not a measurement.
+                sample.error = f"the model could not be reached for {unreachable} step(s)"
             samples.append(sample)
             if checkpoint is not None:
                 checkpoint.append(sample)
             if progress is not None:
                 progress(sample)
+            if unreachable:
+                where = f"; continue with --resume {checkpoint.path}" if checkpoint is not None else ""
+                raise InputError(
+                    f"scenario {sc.id}: the model server stopped answering ({sample.error}); the scenario runs "
+                    f"finished before it are saved: restart the server{where}"
+                )
     order = {(sc.id, e): i for e in range(1, epochs + 1) for i, sc in enumerate(scenarios, (e - 1) * len(scenarios))}
     samples.sort(key=lambda s: order.get((s.scenario, s.epoch), len(order)))
-    metrics = compute_metrics([o for s in samples for o in s.outcomes], samples)
+    ok = [s for s in samples if s.error is None]
+    metrics = compute_metrics([o for s in ok for o in s.outcomes], ok)
     earlier = sum(s.seconds for s in (done or []))
     return EvalLog(spec=spec, samples=samples, metrics=metrics, seconds=earlier + time.perf_counter() - started)
 
@@ -439,10 +454,13 @@ def write_log(log: EvalLog, directory: Path) -> Path:
 
 def partial_log(path: Path) -> EvalLog:
     """The run so far of a checkpoint (``.partial.jsonl``), with metrics over the finished scenario runs."""
-    _checkpoint, spec, samples = Checkpoint.load(path)
+    _checkpoint, spec, every = Checkpoint.load(path)
+    # A scenario run that failed and was run again after --resume appears twice: the later one counts.
+    samples = list({(s.scenario, s.epoch): s for s in every}.values())
     finished = {(s.scenario, s.epoch) for s in samples}
     missing = [f"{sc} (epoch {e})" for e in range(1, spec.epochs + 1) for sc in spec.scenarios if (sc, e) not in finished]
-    metrics = compute_metrics([o for s in samples for o in s.outcomes], samples)
+    ok = [s for s in samples if s.error is None]
+    metrics = compute_metrics([o for s in ok for o in s.outcomes], ok)
     return EvalLog(spec=spec, samples=samples, metrics=metrics, seconds=sum(s.seconds for s in samples), missing=missing)
 
 
