@@ -426,6 +426,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     remove_stale_temp_files(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp creates 0600; a report or log is an ordinary file, so give it what open() would (0666 - umask).
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -194,6 +194,19 @@ def test_save_leaves_no_temp_files(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]
 
 
+def test_saved_files_get_ordinary_permissions(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from assistant.assessment import _UMASK, atomic_write_bytes
+
+    atomic_write_bytes(tmp_path / "report.md", b"# report\n")
+    save_assessment(load_assessment(EXAMPLES / "bottling-line.json"), tmp_path / "a.json")
+    for name in ("report.md", "a.json"):
+        mode = stat.S_IMODE(os.stat(tmp_path / name).st_mode)
+        assert mode == 0o666 & ~_UMASK, f"{name}: {oct(mode)} (mkstemp's 0600 would hide a report from colleagues)"
+
+
 @pytest.mark.parametrize("fail_in", ["fsync", "replace", "write"])
 def test_failed_save_keeps_the_old_file_whole_and_leaves_no_temp_file(
     fail_in: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
