@@ -150,15 +150,18 @@ def test_planted_keys_appear_in_no_artefact_of_a_whole_run(
         for fmt in ("html", "xlsx", "md", "csv", "json"):
             assert cli("report", str(out / f"{name}.json"), "-o", str(out / f"{name}-report.{fmt}")) == 0
 
-    # 3. An evaluation run with the LLM engine (every model call fails with the echoing errors), and its report.
+    # 3. An evaluation run with the LLM engine: every model call fails with the echoing errors, so the run
+    #    stops (a model that cannot be reached is not measured) and keeps what it did in its checkpoint,
+    #    whose report is written too.
     scenarios = tmp_path / "scenarios"
     scenarios.mkdir()
     (scenarios / "tiny.yaml").write_text(TINY_SCENARIO, encoding="utf-8")
     monkeypatch.setenv("SMM_LLM", "openai:gpt-x")
     monkeypatch.setenv("SMM_LLM_BASE_URL", server.base_url)
-    assert cli("eval", "run", "--engine", "llm", "--scenarios", str(scenarios), "--log-dir", str(out / "logs")) == 0
-    log = next((out / "logs").glob("*.json"))
+    assert cli("eval", "run", "--engine", "llm", "--scenarios", str(scenarios), "--log-dir", str(out / "logs")) == 2
+    log = next((out / "logs").glob("*.partial.jsonl"))
     assert cli("eval", "report", str(log), "-o", str(out / "eval.md")) == 0
+    assert "the model could not be reached" in (out / "eval.md").read_text(encoding="utf-8")
 
     # 4. Errors on the command line, with the keys in the environment.
     monkeypatch.setenv("SMM_LLM", "anthropic:claude-x")
