@@ -419,10 +419,15 @@ def run_eval(
                 )
     order = {(sc.id, e): i for e in range(1, epochs + 1) for i, sc in enumerate(scenarios, (e - 1) * len(scenarios))}
     samples.sort(key=lambda s: order.get((s.scenario, s.epoch), len(order)))
-    ok = [s for s in samples if s.error is None]
-    metrics = compute_metrics([o for s in ok for o in s.outcomes], ok)
+    metrics = _scored_metrics(samples)
     earlier = sum(s.seconds for s in (done or []))
     return EvalLog(spec=spec, samples=samples, metrics=metrics, seconds=earlier + time.perf_counter() - started)
+
+
+def _scored_metrics(samples: list[Sample]) -> Metrics:
+    """Metrics over the scenario runs that did not fail (a failed run's outcomes are not the engine's)."""
+    ok = [s for s in samples if s.error is None]
+    return compute_metrics([o for s in ok for o in s.outcomes], ok)
 
 
 def eval_spec(services: Services, scenarios: list[Scenario], *, scenarios_dir: Path, epochs: int, budget: int) -> EvalSpec:
@@ -459,8 +464,7 @@ def partial_log(path: Path) -> EvalLog:
     samples = list({(s.scenario, s.epoch): s for s in every}.values())
     finished = {(s.scenario, s.epoch) for s in samples}
     missing = [f"{sc} (epoch {e})" for e in range(1, spec.epochs + 1) for sc in spec.scenarios if (sc, e) not in finished]
-    ok = [s for s in samples if s.error is None]
-    metrics = compute_metrics([o for s in ok for o in s.outcomes], ok)
+    metrics = _scored_metrics(samples)
     return EvalLog(spec=spec, samples=samples, metrics=metrics, seconds=sum(s.seconds for s in samples), missing=missing)
 
 
