@@ -3,8 +3,7 @@
 A :class:`Reading` is one statement (a verbatim sentence of a turn) read against one practice: does
 it describe something done (``yes``), not done (``no``), partly done, only planned, unknown, or is
 it a claim about the rating itself rather than a description of practice? Which level does it
-support or rule out? :func:`estimate` turns the readings into bounds on the level, cumulatively and
-conservatively: the level is the highest one supported, capped below the lowest one ruled out.
+support or rule out? :mod:`assistant.reading.rule` turns readings into a level.
 """
 
 from __future__ import annotations
@@ -15,6 +14,23 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Polarity = Literal["yes", "no", "partly", "plan", "unknown", "claim", "not_applicable"]
+IndicatorState = Literal["supports", "partly", "contradicts", "plan", "hedge", "unrelated"]
+
+
+class IndicatorEvidence(BaseModel):
+    """What one statement says about one indicator of the practice."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    indicator: str
+    """Indicator ID (``H1.2-L3-02``)."""
+    level: int
+    """The indicator's level."""
+    state: IndicatorState
+    """``supports``: met; ``partly``: same topic, less than it asks; ``contradicts``: said not to be done;
+    ``plan``: only planned; ``hedge``: the speaker is unsure; ``unrelated``."""
+    score: float = Field(ge=0.0, le=1.0)
+    """Calibrated probability of that state (1.0 for a closed yes/no to a question naming the indicator)."""
 
 
 class Reading(BaseModel):
@@ -46,54 +62,8 @@ class Reading(BaseModel):
     """Words that set the reading (for explanations)."""
     strength: int = 1
     """Distinct formality cues behind the supported level (level 4 needs two across the evidence)."""
-
-
-class Estimate(BaseModel):
-    """Bounds on a practice's level from its readings."""
-
-    lower: int
-    """Highest level supported (0 when none)."""
-    upper: int
-    """Highest level not ruled out (4 when nothing is ruled out)."""
-    supported: bool
-    """Whether any statement supports a level of 1 or more."""
-    refuted: bool
-    """Whether any statement rules a level out."""
-    informative: int
-    """Number of statements that support or rule out a level."""
-    contradiction: bool
-    """A level is both supported and ruled out below it."""
-
-    @property
-    def settled(self) -> bool:
-        """Whether the bounds meet (or cross, on contradictory evidence)."""
-        return self.lower >= self.upper
-
-    @property
-    def level(self) -> int:
-        """The conservative level: the lower bound, never above the upper bound."""
-        return min(self.lower, self.upper)
-
-
-def estimate(readings: list[Reading]) -> Estimate:
-    """Combine readings cumulatively: support raises the floor, refutation lowers the ceiling."""
-    supported = [r.supports for r in readings if r.supports is not None and r.supports >= 1]
-    # Formalized means several things at once (formal process, metrics, independent assurance,
-    # improvement): one cue in one statement is not enough for level 4.
-    if 4 in supported and sum(r.strength for r in readings if r.supports == 4) < 2:
-        supported = [3 if s == 4 else s for s in supported]
-    refuted = [r.refutes for r in readings if r.refutes is not None]
-    lower = max(supported, default=0)
-    upper = min(refuted, default=5) - 1 if refuted else 4
-    upper = max(0, min(4, upper))
-    return Estimate(
-        lower=lower,
-        upper=upper,
-        supported=bool(supported),
-        refuted=bool(refuted),
-        informative=sum(1 for r in readings if r.supports is not None or r.refutes is not None),
-        contradiction=bool(supported) and bool(refuted) and lower > upper,
-    )
+    evidence: list[IndicatorEvidence] = Field(default_factory=list)
+    """Per-indicator states (the guided reader sets them; older sessions and model readings may not)."""
 
 
 # ------------------------------------------------------------------------------------ sentences

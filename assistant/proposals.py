@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,6 +35,21 @@ class Turn(BaseModel):
     """The practice under discussion, if any."""
     at: datetime = Field(default_factory=utcnow)
     """When (UTC)."""
+
+
+class IndicatorSupport(BaseModel):
+    """The stakeholder's statement that meets (or partly meets) one cited indicator."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    indicator: str
+    """Indicator ID."""
+    turn_id: str
+    """Turn of the statement."""
+    quote: str
+    """The statement, verbatim."""
+    state: Literal["supports", "partly"] = "supports"
+    """Whether the statement meets the indicator or only part of it."""
 
 
 class Proposal(BaseModel):
@@ -62,6 +77,10 @@ class Proposal(BaseModel):
     """The stakeholder's own words relied on, verbatim, with turn IDs."""
     next_level_needs: list[CitedIndicator] = Field(default_factory=list)
     """What is missing for the next level."""
+    support: list[IndicatorSupport] = Field(default_factory=list)
+    """Per cited indicator of the proposed level or below: the statement that meets it."""
+    unknown: list[CitedIndicator] = Field(default_factory=list)
+    """Indicators of the next level nobody has spoken about yet (a question could settle them)."""
     follow_up: str | None = None
     """For insufficient evidence: the question that would settle it."""
     notes: list[str] = Field(default_factory=list)

@@ -27,11 +27,11 @@ class Services:
 
 def make_engine(settings: Settings, catalog: Catalog, index: CatalogIndex, name: str | None = None) -> Engine:
     """The engine named (``guided`` or ``llm``), or the one the settings imply (``llm`` when ``SMM_LLM`` is set)."""
-    from assistant.engines.guided import GuidedEngine
+    from assistant.engines.guided import GuidedEngine, shared_reader
 
     chosen = name or ("llm" if settings.llm else "guided")
     if chosen == "guided":
-        return GuidedEngine(catalog, index)
+        return GuidedEngine(catalog, index, shared_reader(catalog, settings.data_dir / "reader"))
     if chosen == "llm":
         from assistant.engines.llm import LlmEngine
 

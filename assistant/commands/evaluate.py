@@ -1,4 +1,4 @@
-"""``smm eval retrieval | run | report``: measure the assistant."""
+"""``smm eval retrieval | pairs | run | calibrate | report``: measure the assistant."""
 
 from __future__ import annotations
 
@@ -49,11 +49,88 @@ def eval_retrieval(
             console.print(f"  miss: {line}")
 
 
+@eval_group.command("pairs")
+def eval_pairs(
+    fit: Annotated[
+        bool, typer.Option("--fit", help="Refit the reader's state model on the train split and save it with the package.")
+    ] = False,
+    pairs_dir: Annotated[Path | None, typer.Option("--pairs", help="Folder of pairs YAML (default: eval/pairs).")] = None,
+    compare: Annotated[
+        bool, typer.Option("--compare", help="Also measure the retrieval embeddings (MiniLM) on the pairs.")
+    ] = False,
+) -> None:
+    """Measure the reader on labelled statement/indicator pairs: AUC and accuracy on the train and test splits."""
+    import hashlib
+
+    import numpy as np
+
+    from assistant.engines.guided import shared_reader
+    from assistant.evaluation.pairs import auc, fit_state_model, load_pairs, pair_metrics, pair_rows
+    from assistant.reading.model import MODEL_PATH, load_state_model
+    from assistant.reading.reader import RELATED_MIN
+
+    cat = catalog()
+    pairs = load_pairs(pairs_dir, cat)
+    reader = shared_reader(cat, settings().data_dir / "reader")
+    rows = pair_rows(pairs, reader)
+    n_test = sum(1 for s in rows.split if s == "test")
+    console.print(f"{len(pairs)} statements, {len(rows.labels)} pairs ({len(rows.labels) - n_test} train, {n_test} test)")
+    if fit:
+        digest = hashlib.sha256("".join(sorted(p.text for p in pairs)).encode()).hexdigest()[:12]
+        model = fit_state_model(rows, trained_on=f"eval/pairs sha256:{digest}, {len(rows.labels) - n_test} train pairs")
+        model.save(MODEL_PATH)
+        console.print(f"state model fitted and saved to {MODEL_PATH}")
+    else:
+        loaded = load_state_model()
+        if loaded is None:
+            from assistant.errors import InputError
+
+            raise InputError("no fitted state model; run `smm eval pairs --fit` first")
+        model = loaded
+    table = Table(title="reader on labelled pairs")
+    for col in ("split", "pairs", "AUC related", "AUC supports", "AUC cosine (e5)", "accuracy (6 labels)"):
+        table.add_column(col)
+    for split in ("train", "test"):
+        m = pair_metrics(model, rows, split, RELATED_MIN)
+        table.add_row(
+            split, str(m.pairs), f"{m.auc_related:.3f}", f"{m.auc_supports:.3f}", f"{m.auc_cosine:.3f}", f"{m.accuracy:.3f}"
+        )
+    console.print(table)
+    m = pair_metrics(model, rows, "test", RELATED_MIN)
+    console.print("test recall per label: " + ", ".join(f"{k} {v:.2f}" for k, v in m.accuracy_by_label.items()))
+    if compare:
+        from assistant.embeddings import default_embeddings
+
+        emb = default_embeddings()
+        texts = {i.id: i.text for p in cat.practices.values() for _, i in p.indicators()}
+        sims, related = [], []
+        for st in pairs:
+            if st.split != "test":
+                continue
+            v = np.asarray(emb.embed_query(st.text))
+            for ind, label in st.labels.items():
+                w = np.asarray(emb.embed_query(texts[ind]))
+                sims.append(float(v @ w))
+                related.append(label != "unrelated")
+        console.print(f"MiniLM (retrieval embeddings) cosine AUC related vs unrelated, test split: {auc(sims, related):.3f}")
+
+
 @eval_group.command("run")
 def eval_run(
     scenarios: Annotated[
-        Path | None, typer.Option("--scenarios", help="Folder of scenario YAML files (default: the shipped ones).")
+        Path | None, typer.Option("--scenarios", help="Folder of scenario YAML files (default: the shipped split).")
     ] = None,
+    split: Annotated[
+        str, typer.Option("--split", help="Shipped scenarios to run: test (frozen, the headline) or dev (tune on these).")
+    ] = "test",
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode",
+            help="How the simulated stakeholder talks: stepwise (one fact per answer), tell-all (all facts of a "
+            "practice in the first answer) or opening (half the facts in the opening description).",
+        ),
+    ] = "stepwise",
     engine: Annotated[str, typer.Option("--engine", help="guided or llm (llm uses SMM_LLM).")] = "guided",
     epochs: Annotated[int, typer.Option("--epochs", min=1, max=20, help="Runs of each scenario.")] = 1,
     budget: Annotated[int, typer.Option("--budget", min=1, max=10, help="Stakeholder answers per practice.")] = 3,
@@ -75,10 +152,16 @@ def eval_run(
     from assistant.errors import InputError
     from assistant.evaluation.report import summary_rows
     from assistant.evaluation.runner import Checkpoint, Sample, eval_spec, resume_mismatches, run_eval, write_log
-    from assistant.evaluation.scenario import load_scenarios
-    from assistant.services import build_services
 
     # Check every input before the index is built or anything is written.
+    from assistant.evaluation.scenario import SPLITS, load_scenarios
+    from assistant.evaluation.simulator import MODES
+    from assistant.services import build_services
+
+    if split not in SPLITS:
+        raise InputError(f"--split {split!r}: use one of {', '.join(SPLITS)}")
+    if mode not in MODES:
+        raise InputError(f"--mode {mode!r}: use one of {', '.join(MODES)}")
     if log_dir.exists() and not log_dir.is_dir():
         raise InputError(f"--log-dir {log_dir}: is a file; pass a folder")
     done: list[Sample] = []
@@ -86,16 +169,17 @@ def eval_run(
         checkpoint, saved, done = Checkpoint.load(resume, repair=True)
         done = [s for s in done if s.error is None]  # failed scenario runs are run again
         d, ids, engine, epochs, budget = Path(saved.scenarios_dir), saved.scenarios, saved.engine, saved.epochs, saved.budget
+        mode = saved.mode
         loaded = _select(load_scenarios(d, catalog()), ids, d, "the checkpoint's scenarios")
     else:
         from assistant.evaluation.scenario import default_scenario_dir
 
-        d = scenarios or default_scenario_dir()
+        d = scenarios or default_scenario_dir(split)
         loaded = load_scenarios(d, catalog())
         if only:
             loaded = _select(loaded, only, d, "--only")
     sv = build_services(settings(), engine=engine, catalog=catalog())
-    spec = eval_spec(sv, loaded, scenarios_dir=d, epochs=epochs, budget=budget)
+    spec = eval_spec(sv, loaded, scenarios_dir=d, epochs=epochs, budget=budget, mode=mode)  # type: ignore[arg-type]
     if resume is not None:
         problems = resume_mismatches(saved, spec)
         if problems:
@@ -116,7 +200,16 @@ def eval_run(
         console.print(f"  ran {sample.scenario} (epoch {sample.epoch}) in {sample.seconds:.1f} s{calls}{failed}")
 
     log = run_eval(
-        sv, loaded, scenarios_dir=d, epochs=epochs, budget=budget, progress=progress, spec=spec, done=done, checkpoint=checkpoint
+        sv,
+        loaded,
+        scenarios_dir=d,
+        epochs=epochs,
+        budget=budget,
+        mode=mode,  # type: ignore[arg-type]
+        progress=progress,
+        spec=spec,
+        done=done,
+        checkpoint=checkpoint,
     )
     try:
         path = write_log(log, log_dir)

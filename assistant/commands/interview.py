@@ -191,21 +191,21 @@ def _handle(iv: object, line: str, reviewer: str) -> list[Turn]:
 
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the assessment and reports.")] = Path("smm-demo-output"),
-    scenario: Annotated[str, typer.Option("--scenario", help="Scenario ID from eval/scenarios.")] = "bottling-line",
+    scenario: Annotated[str, typer.Option("--scenario", help="Scenario ID from eval/scenarios/dev or test.")] = "bottling-line",
     quiet: Annotated[bool, typer.Option("--quiet", help="Do not print the conversation.")] = False,
 ) -> None:
     """A scripted stakeholder (the bottling-line example) is interviewed; proposals are accepted; a report is written."""
     from assistant.assessment import save_assessment
-    from assistant.evaluation.scenario import default_scenario_dir, load_scenario
+    from assistant.evaluation.scenario import find_scenario, load_scenario, scenario_root
     from assistant.evaluation.simulator import SimulatedStakeholder
     from assistant.interview import Interview
     from assistant.report import write_report
     from assistant.scoring import score
 
     sv = _services("guided")
-    path = default_scenario_dir() / f"{scenario}.yaml"
-    if not path.exists():
-        raise InputError(f"no scenario {scenario!r} in {default_scenario_dir()}")
+    path = find_scenario(scenario)
+    if path is None:
+        raise InputError(f"no scenario {scenario!r} in {scenario_root()}/dev or /test")
     sc = load_scenario(path, sv.catalog)
     sim = SimulatedStakeholder(sc, sv.index.embeddings)
     iv = Interview.start(

@@ -47,6 +47,8 @@ class InterpretRequest(BaseModel):
     """The stakeholder's answer turn."""
     transcript: list[Turn]
     """Everything said so far."""
+    question_indicators: list[str] = []
+    """Indicators the question asks about: a bare "yes" / "partly" / "no" to it applies to these."""
 
 
 class ProposalRequest(BaseModel):

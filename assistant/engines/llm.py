@@ -35,12 +35,14 @@ from pydantic import BaseModel, Field, WithJsonSchema, create_model
 from assistant.assessment import CitedIndicator, Quote
 from assistant.catalog import Catalog, Practice
 from assistant.engines.base import InterpretRequest, ProposalRequest, QuestionRequest
-from assistant.engines.guided import CLAIM, NOT_APPLICABLE, GuidedEngine
-from assistant.evidence import Reading, estimate, split_statements
+from assistant.engines.guided import GuidedEngine
+from assistant.evidence import Reading, split_statements
 from assistant.index import CatalogIndex, Hit
 from assistant.llm import redact
 from assistant.prompts import Prompt, fence, prompt_hashes, shipped_prompts
 from assistant.proposals import Proposal, validate_proposal
+from assistant.reading.cues import CLAIM, NOT_APPLICABLE
+from assistant.reading.rule import estimate
 
 if TYPE_CHECKING:
     from assistant.settings import Settings

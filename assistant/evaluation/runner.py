@@ -22,7 +22,7 @@ from assistant.assessment import atomic_write_bytes, utcnow
 from assistant.errors import InputError
 from assistant.evaluation.metrics import Metrics, compute_metrics
 from assistant.evaluation.scenario import Scenario
-from assistant.evaluation.simulator import SimulatedStakeholder
+from assistant.evaluation.simulator import Mode, SimulatedStakeholder
 from assistant.interview import Interview
 from assistant.proposals import Proposal, Turn, validate_proposal
 from assistant.services import Services
@@ -118,6 +118,8 @@ class EvalSpec(BaseModel):
     """Repetitions of each scenario."""
     budget: int
     """Stakeholder answers allowed per practice."""
+    mode: str = "stepwise"
+    """How the simulated stakeholder tells facts: ``stepwise``, ``tell-all`` or ``opening``."""
     revision: str | None
     """Git revision of the code, if known."""
     packages: dict[str, str]
@@ -170,9 +172,9 @@ def _packages() -> dict[str, str]:
     return out
 
 
-def run_scenario(services: Services, scenario: Scenario, *, epoch: int = 1, budget: int = 3) -> Sample:
+def run_scenario(services: Services, scenario: Scenario, *, epoch: int = 1, budget: int = 3, mode: Mode = "stepwise") -> Sample:
     """Interview the scenario's simulated stakeholder about its practices, accepting every proposal."""
-    sim = SimulatedStakeholder(scenario, services.index.embeddings)
+    sim = SimulatedStakeholder(scenario, services.index.embeddings, mode)
     iv = Interview.start(
         services.catalog,
         services.index,
@@ -355,7 +357,7 @@ class Checkpoint:
 UNREACHABLE = (".fallback.transport", ".fallback.unavailable")
 """Engine step outcomes that mean the model server could not be reached (a timeout is a measured outcome)."""
 
-RESUME_FIELDS = ("engine", "model", "prompt_hashes", "catalog_hash", "scenarios", "epochs", "budget", "revision")
+RESUME_FIELDS = ("engine", "model", "prompt_hashes", "catalog_hash", "scenarios", "epochs", "budget", "mode", "revision")
 """What must be unchanged for a checkpoint's samples to be mixed with new ones."""
 
 
@@ -376,6 +378,7 @@ def run_eval(
     scenarios_dir: Path,
     epochs: int = 1,
     budget: int = 3,
+    mode: Mode = "stepwise",
     progress: Callable[[Sample], None] | None = None,
     spec: EvalSpec | None = None,
     done: list[Sample] | None = None,
@@ -388,7 +391,8 @@ def run_eval(
     it finishes. A scenario that raises is recorded as a failed sample and the run goes on.
     """
     started = time.perf_counter()
-    spec = spec or eval_spec(services, scenarios, scenarios_dir=scenarios_dir, epochs=epochs, budget=budget)
+    spec = spec or eval_spec(services, scenarios, scenarios_dir=scenarios_dir, epochs=epochs, budget=budget, mode=mode)
+    mode = spec.mode  # type: ignore[assignment]
     samples: list[Sample] = list(done or [])
     finished = {(s.scenario, s.epoch) for s in samples}
     for epoch in range(1, epochs + 1):
@@ -397,7 +401,7 @@ def run_eval(
                 continue
             t0 = time.perf_counter()
             try:
-                sample = run_scenario(services, sc, epoch=epoch, budget=budget)
+                sample = run_scenario(services, sc, epoch=epoch, budget=budget, mode=mode)
             except Exception as exc:
                 sample = _failed_sample(sc, epoch, exc)
             sample.seconds = round(time.perf_counter() - t0, 2)
@@ -430,7 +434,9 @@ def _scored_metrics(samples: list[Sample]) -> Metrics:
     return compute_metrics([o for s in ok for o in s.outcomes], ok)
 
 
-def eval_spec(services: Services, scenarios: list[Scenario], *, scenarios_dir: Path, epochs: int, budget: int) -> EvalSpec:
+def eval_spec(
+    services: Services, scenarios: list[Scenario], *, scenarios_dir: Path, epochs: int, budget: int, mode: Mode = "stepwise"
+) -> EvalSpec:
     """What a run of ``scenarios`` with this engine, catalog and code is, for the log and for resuming."""
     return EvalSpec(
         created=utcnow(),
@@ -443,6 +449,7 @@ def eval_spec(services: Services, scenarios: list[Scenario], *, scenarios_dir: P
         scenarios=[s.id for s in scenarios],
         epochs=epochs,
         budget=budget,
+        mode=mode,
         revision=_git_revision(),
         packages=_packages(),
         python=platform.python_version(),

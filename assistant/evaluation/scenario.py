@@ -128,9 +128,28 @@ def load_scenario(path: Path, catalog: Catalog) -> Scenario:
     return sc.model_copy(update={"practices": resolved, "targets": targets})
 
 
-def default_scenario_dir() -> Path:
-    """The shipped scenarios."""
+Split = Literal["dev", "test"]
+SPLITS: tuple[Split, ...] = ("dev", "test")
+"""``dev``: tune on these. ``test``: frozen, written before any tuning, never tuned on; the README headline."""
+
+
+def scenario_root() -> Path:
+    """The folder holding the shipped splits and ``scenario.schema.json``."""
     return data_path("eval") / "scenarios"
+
+
+def default_scenario_dir(split: Split = "dev") -> Path:
+    """The shipped scenarios of one split."""
+    return scenario_root() / split
+
+
+def find_scenario(scenario_id: str) -> Path | None:
+    """The shipped scenario file with this ID, in either split."""
+    for split in SPLITS:
+        path = default_scenario_dir(split) / f"{scenario_id}.yaml"
+        if path.is_file():
+            return path
+    return None
 
 
 def load_scenarios(directory: Path | None, catalog: Catalog) -> list[Scenario]:

@@ -13,8 +13,6 @@ import re
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from assistant.assessment import (
     Assessment,
     AssessmentMetadata,
@@ -27,152 +25,25 @@ from assistant.assessment import (
 from assistant.catalog import Catalog, Practice
 from assistant.engines.base import Engine, InterpretRequest, ProposalRequest, QuestionRequest
 from assistant.errors import InputError
-from assistant.evidence import Reading, estimate, split_statements
+from assistant.evidence import Reading, split_statements
 from assistant.explain import explain_level, explain_practice, parse_level_question, resolve_practice
 from assistant.index import CatalogIndex
+from assistant.interview.messages import HELP, render_proposal
+from assistant.interview.planner import plan_next_question, probe_indicators
+from assistant.interview.routing import SECTOR_WORDS, route_statements, suggest_industry, suggest_profile
+from assistant.interview.state import (
+    STATE_VERSION,
+    Decision,
+    InterviewState,
+    PendingQuestion,
+    PracticeProgress,
+    Progress,
+)
 from assistant.proposals import Proposal, Turn, validate_proposal
 from assistant.store import SessionStore
-from assistant.targets import OBJECTIVE_QUESTIONS, Objectives, propose_targets, read_objective
+from assistant.targets import OBJECTIVE_QUESTIONS, propose_targets, read_objective
 
-Phase = Literal["context", "profile", "objectives", "targets", "practices", "review", "done"]
-Decision = Literal["accept", "modify", "reject", "not_applicable", "defer"]
-STATE_VERSION = 1
 MAX_ANSWER_CHARS = 200_000
-ROUTE_MIN_SCORE = 0.34
-ROUTE_MIN_MARGIN = 0.015
-
-SECTOR_WORDS: dict[str, re.Pattern[str]] = {
-    "manufacturing": re.compile(r"\b(factory|plant|production|bottling|PLC|line|manufactur\w*|machine|SCADA|MES|OT)\b", re.I),
-    "automotive": re.compile(r"\b(car|cars|vehicle\w*|ECU|automotive|OTA|telematics|gateway|fleet of cars|OEM)\b", re.I),
-    "consumer": re.compile(r"\b(home|homes|consumer\w*|households?|app store|smart speaker|camera|doorbell|wearable)\b", re.I),
-    "medical": re.compile(r"\b(hospital|patient\w*|medical|infusion|clinic\w*|FDA|health\w*)\b", re.I),
-    "energy": re.compile(r"\b(meter\w*|grid|substation|energy|utility|utilities|solar|wind|power)\b", re.I),
-    "building-automation": re.compile(r"\b(building\w*|HVAC|BACnet|elevator\w*|lighting|facility|facilities)\b", re.I),
-    "agriculture": re.compile(r"\b(farm\w*|crop\w*|irrigation|soil|greenhouse\w*|livestock|agricultur\w*)\b", re.I),
-    "logistics": re.compile(r"\b(container\w*|tracker\w*|shipping|logistics|warehouse\w*|trucks?|pallets?|cold chain)\b", re.I),
-    "retail": re.compile(r"\b(shop|store|stores|retail|point of sale|POS|checkout|shelf|shelves)\b", re.I),
-    "smart-city": re.compile(r"\b(city|street ?lights?|municipal\w*|parking|traffic lights?|public space)\b", re.I),
-}
-
-HELP = (
-    "You can answer in your own words at any time. Commands:\n"
-    "- `explain` (this practice), `explain H1.2 level 3`, or 'what does level 3 of patch management require?'\n"
-    "- `why`: the reasons for the last proposal\n"
-    "- `skip`: leave this practice for now; `back`: return to the previous practice\n"
-    "- `status`: progress so far; `done`: finish and score what is confirmed\n"
-    "- when a proposal is shown: `accept`, `modify <level> [scope] because <reason>`, `reject`, "
-    "`n/a because <reason>`, or `later`"
-)
-
-
-class PendingQuestion(BaseModel):
-    """The question the stakeholder is expected to answer next."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    kind: Literal["context", "profile", "objective", "targets", "practice", "review", "done"]
-    """What sort of answer is expected."""
-    text: str
-    """The question as shown."""
-    practice: str | None = None
-    """Practice under discussion."""
-    probe_id: str | None = None
-    """Catalog ID of the question (``H1.2-Q0`` for the opening question, or a probe ID)."""
-    level: int = 0
-    """Level the probe tests (0 for the opening question)."""
-    key: str | None = None
-    """Key of an objective question."""
-
-
-class PracticeProgress(BaseModel):
-    """Where one practice stands in the interview."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    practice: str
-    """Practice ID."""
-    status: Literal["pending", "asking", "proposed", "confirmed", "not_applicable", "skipped"] = "pending"
-    """Progress."""
-    asked: list[str] = Field(default_factory=list)
-    """Question IDs asked, in order."""
-    answers: int = 0
-    """Stakeholder answers given about this practice in the current round."""
-    total_answers: int = 0
-    """Stakeholder answers given about this practice in all rounds."""
-    readings: list[Reading] = Field(default_factory=list)
-    """Evidence: statements read against this practice."""
-    proposal: Proposal | None = None
-    """The proposal awaiting review, or the last one reviewed."""
-    rejected: list[Proposal] = Field(default_factory=list)
-    """Proposals the reviewer rejected."""
-    must_ask: int = 0
-    """Questions to ask before proposing again (after a rejection), even if the evidence looks settled."""
-
-
-class InterviewState(BaseModel):
-    """Everything needed to resume an interview (the transcript is stored beside it)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    version: int = STATE_VERSION
-    """State format version."""
-    session_id: str
-    """Session ID."""
-    system_name: str
-    """The system being assessed."""
-    industry: str | None = None
-    """Industry, once confirmed."""
-    profile: str | None = None
-    """Profile, once confirmed."""
-    phase: Phase = "context"
-    """Where the interview is."""
-    order: list[str]
-    """Practice IDs in interview order."""
-    current: int = 0
-    """Index into ``order`` of the practice under discussion."""
-    practices: dict[str, PracticeProgress]
-    """Progress per practice."""
-    objectives: Objectives = Field(default_factory=Objectives)
-    """Business objectives and risk appetite."""
-    ask_objectives: bool = True
-    """Whether to ask the objectives questions."""
-    suggested_industry: str | None = None
-    """Industry suggested from the description."""
-    suggested_profile: str | None = None
-    """Profile suggested from the description."""
-    proposed_targets: list[dict[str, Any]] = Field(default_factory=list)
-    """Targets proposed from the objectives, awaiting confirmation."""
-    pending: PendingQuestion | None = None
-    """The question awaiting an answer."""
-    assessment: Assessment
-    """Targets and confirmed ratings, with the event log."""
-    turn_counter: int = 0
-    """Number of turns so far (IDs are ``t<n>``)."""
-    last_proposal: str | None = None
-    """Practice of the most recent proposal, for ``why``."""
-    budget: int = 3
-    """Stakeholder answers per practice before a proposal is made anyway."""
-    reviewer: str = "assessor"
-    """Default reviewer name recorded in provenance."""
-    notices: list[str] = Field(default_factory=list)
-    """Things the user must be told (engine fell back, text leaves the machine)."""
-
-
-class Progress(BaseModel):
-    """Counts for a progress bar."""
-
-    total: int
-    """Practices in the catalog."""
-    confirmed: int
-    """Confirmed (including not applicable)."""
-    awaiting_review: int
-    """Proposals waiting for a decision."""
-    skipped: int
-    """Skipped for now."""
-    current: str | None
-    """Practice under discussion."""
-    phase: str
-    """Interview phase."""
 
 
 class Interview:
@@ -641,45 +512,18 @@ class Interview:
         return [*out, *self._after_profile()]
 
     def _route_statements(self, turn: Turn, statements: list[str]) -> int:
-        routed = 0
-        for st in statements:
-            ranked = self.index.rank_practices(st)
-            if not ranked:
-                continue
-            top = ranked[0]
-            margin = top.score - ranked[1].score if len(ranked) > 1 else 1.0
-            if top.score < ROUTE_MIN_SCORE or margin < ROUTE_MIN_MARGIN or top.practice not in self.state.practices:
-                continue
-            practice = self.catalog.practices[top.practice]
-            readings = self.engine.interpret(
-                InterpretRequest(
-                    practice=practice,
-                    question_level=-1,
-                    question="(system description)",
-                    answer=Turn(id=turn.id, role="stakeholder", text=st, kind="answer", practice=practice.id),
-                    transcript=self.transcript,
-                )
-            )
-            for r in readings:
-                r2 = r.model_copy(update={"source": "context", "question_level": None})
-                if r2.polarity not in ("unknown",):
-                    self.state.practices[practice.id].readings.append(r2)
-                    routed += 1
-        return routed
+        routed = route_statements(
+            self.catalog, self.index, self.engine, turn, statements, set(self.state.practices), self.transcript
+        )
+        for pid, readings in routed.items():
+            self.state.practices[pid].readings.extend(readings)
+        return sum(len(r) for r in routed.values())
 
     def _suggest_industry(self, text: str) -> str | None:
-        counts = {s: len(rx.findall(text)) for s, rx in SECTOR_WORDS.items()}
-        best = max(counts, key=lambda s: counts[s])
-        return best if counts[best] else None
+        return suggest_industry(text)
 
     def _suggest_profile(self, text: str) -> str | None:
-        low = text.lower()
-        best: tuple[int, str] | None = None
-        for pid, prof in self.catalog.profiles.items():
-            hits = sum(1 for k in prof.keywords if k.lower() in low)
-            if hits >= 2 and (best is None or hits > best[0]):
-                best = (hits, pid)
-        return best[1] if best else None
+        return suggest_profile(self.catalog, text)
 
     def _on_profile(self, turn: Turn) -> list[Turn]:
         low = turn.text.strip().lower()
@@ -866,42 +710,7 @@ class Interview:
         return [self._ask(PendingQuestion(kind="practice", text=text, practice=pid, probe_id=q[0], level=q[1]))]
 
     def _plan(self, practice: Practice, pp: PracticeProgress) -> tuple[str, int, str] | None:
-        """The next question (ID, level, text), or ``None`` when the evidence settles a level or the budget is spent.
-
-        Binary search between the bounds the evidence sets: ask about the level in the middle of what is
-        still open, so two answers usually settle one of five levels.
-        """
-        if pp.answers >= self.state.budget:
-            return None
-        est = estimate([r for r in pp.readings if r.polarity != "claim"])
-        opening_id = f"{practice.id}-Q0"
-        if opening_id not in pp.asked and not est.supported and not est.refuted:
-            return opening_id, 0, practice.opening_question
-        if est.settled:
-            if pp.answers >= pp.must_ask:
-                return None
-            # After a rejection, probe around the rejected level: first the level above it, then the level itself.
-            for level in (est.level + 1, est.level, est.level - 1):
-                if 1 <= level <= 4:
-                    left = [q for q in practice.level(level).probes if q.id not in pp.asked]
-                    if left:
-                        return left[0].id, level, left[0].text
-            return None
-        lo, hi = est.lower, est.upper
-        level = max(1, min(4, (lo + hi + 1) // 2))
-        if est.supported and level <= lo:
-            level = lo + 1
-        if level > hi:
-            return None
-        probes = [q for q in practice.level(level).probes if q.id not in pp.asked]
-        if not probes:
-            probes = [q for q in practice.level(level).probes]
-            # Every probe of that level was asked: if the answers still do not settle it, stop asking.
-            if sum(1 for a in pp.asked if a.startswith(f"{practice.id}-L{level}-")) >= len(probes):
-                return None
-        covered = {i for r in pp.readings for i in r.indicators}
-        probes.sort(key=lambda q: sum(1 for i in q.indicators if i in covered))
-        return probes[0].id, level, probes[0].text
+        return plan_next_question(practice, pp, self.state.budget)
 
     def _on_answer(self, turn: Turn) -> list[Turn]:
         pid = self._current_practice_id()
@@ -920,6 +729,7 @@ class Interview:
                     question=pending.text,
                     answer=turn,
                     transcript=self.transcript,
+                    question_indicators=probe_indicators(practice, pending.probe_id),
                 )
             )
             pp.readings.extend(readings)
@@ -1004,38 +814,8 @@ class Interview:
         return out
 
     def render_proposal(self, p: Proposal) -> str:
-        """A proposal as a Markdown card: level, scope, rationale, citations, quotes, what the next level needs."""
-        practice = self.catalog.practices[p.practice]
-        if p.not_applicable:
-            head = f"### {p.practice} {practice.name}: not applicable?"
-        elif p.level is None:
-            head = f"### {p.practice} {practice.name}: insufficient evidence"
-        else:
-            head = f"### {p.practice} {practice.name}: level {p.level} ({self.catalog.level_name(p.level)}), scope {p.scope}"
-        lines = [
-            head,
-            "",
-            f"Confidence {p.confidence:.0%} · engine {p.engine}" + (f" ({p.model})" if p.model else ""),
-            "",
-            p.rationale,
-        ]
-        if p.fallback:
-            lines += ["", f"*The model's draft could not be used ({p.fallback}); this proposal is the guided engine's.*"]
-        if p.quotes:
-            lines += ["", "**Your words:**"]
-            lines += [f"- \u201c{q.text}\u201d ({q.turn_id})" for q in p.quotes]
-        if p.indicators:
-            lines += ["", "**Catalog indicators relied on:**"]
-            lines += [f"- [{c.id}] {c.text}" for c in p.indicators]
-        if p.next_level_needs:
-            lines += ["", f"**What level {(p.level or 0) + 1} would add:**"]
-            lines += [f"- [{c.id}] {c.text}" for c in p.next_level_needs]
-        if p.follow_up:
-            lines += ["", f"**Question that would settle it:** {p.follow_up}"]
-        if p.notes:
-            lines += ["", "**Notes:**"]
-            lines += [f"- {n}" for n in p.notes]
-        return "\n".join(lines)
+        """A proposal as a Markdown card (see :func:`assistant.interview.messages.render_proposal`)."""
+        return render_proposal(self.catalog, p)
 
     # -- review
 

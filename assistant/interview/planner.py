@@ -1,0 +1,65 @@
+"""The questioning policy: which question to ask next about a practice, or none when the level is settled.
+
+Pure: it reads the practice's readings through the shared level rule and returns a catalog question.
+"""
+
+from __future__ import annotations
+
+from assistant.catalog import Practice
+from assistant.interview.state import PracticeProgress
+from assistant.reading.rule import estimate
+
+
+def plan_next_question(practice: Practice, pp: PracticeProgress, budget: int) -> tuple[str, int, str] | None:
+    """The next question (ID, level, text), or ``None`` when the evidence settles a level or the budget is spent.
+
+    The questioning policy: ask the question whose answer would most change the level decision. With
+    no evidence, the opening question. Level 0 is never concluded from one answer: first ask whether
+    anything at all is done (a level-1 question). Otherwise bisect between the bounds the rule gives
+    (the shown level and the ceiling), and of that level's questions pick the one about indicators
+    nobody has spoken about yet. Stop as soon as the level is settled.
+    """
+    if pp.answers >= budget:
+        return None
+    est = estimate([r for r in pp.readings if r.polarity != "claim"])
+    opening_id = f"{practice.id}-Q0"
+    if opening_id not in pp.asked and not est.supported and not est.refuted:
+        return opening_id, 0, practice.opening_question
+    if est.settled:
+        if est.level == 0 and not est.supported and pp.answers < 2:
+            basic = [q for q in practice.level(1).probes if q.id not in pp.asked]
+            if basic and not any(a.startswith(f"{practice.id}-L1-") for a in pp.asked):
+                return basic[0].id, 1, basic[0].text
+        if pp.answers >= pp.must_ask:
+            return None
+        # After a rejection, probe around the rejected level: first the level above it, then the level itself.
+        for level in (est.level + 1, est.level, est.level - 1):
+            if 1 <= level <= 4:
+                left = [q for q in practice.level(level).probes if q.id not in pp.asked]
+                if left:
+                    return left[0].id, level, left[0].text
+        return None
+    lo, hi = est.lower, est.upper
+    level = max(1, min(4, (lo + hi + 1) // 2))
+    if est.supported and level <= lo:
+        level = lo + 1
+    if level > hi:
+        return None
+    probes = [q for q in practice.level(level).probes if q.id not in pp.asked]
+    if not probes:
+        probes = [q for q in practice.level(level).probes]
+        # Every probe of that level was asked: if the answers still do not settle it, stop asking.
+        if sum(1 for a in pp.asked if a.startswith(f"{practice.id}-L{level}-")) >= len(probes):
+            return None
+    known = {i for ids in (*est.met.values(), *est.partly.values(), *est.unmet.values()) for i in ids}
+    probes.sort(key=lambda q: sum(1 for i in q.indicators if i in known))
+    return probes[0].id, level, probes[0].text
+
+
+def probe_indicators(practice: Practice, probe_id: str | None) -> list[str]:
+    """The indicators a catalog question asks about (none for the opening question)."""
+    for lvl in practice.levels:
+        for q in lvl.probes:
+            if q.id == probe_id:
+                return list(q.indicators)
+    return []

@@ -1,0 +1,308 @@
+"""The few general cues a sentence embedding cannot see.
+
+Embeddings say what a statement is *about*; they barely notice "not", "next year" or "I think". So each
+clause gets a polarity from a small set of general English cues, kept deliberately short (a lexicon
+grown per scenario is what failed on unseen systems, see issue 13):
+
+- **claim**: a statement about the rating or the assistant ("put us at level 4", "[SYSTEM: ...]");
+  never evidence of practice;
+- **not applicable**: "this does not apply to us";
+- **plan**: intention, not practice ("next year we will ...");
+- **hedge**: the speaker does not know ("I think", "I'd have to ask");
+- **negative**: the clause says something is not done. Its scope is the clause: "we patch the main
+  gateways, but nobody tracks the sensors" is split at "but" and each half is read on its own, so a
+  negative clause never vetoes the positive one beside it. A negated *risk* ("no shared passwords",
+  "nobody gets in without a badge") is a protection, so it reads as positive;
+- **degree**: words that limit ("only the main ones", "sometimes", "by hand") or extend ("every", "all",
+  "written", "independent") how far a practice goes; they shift a positive clause between partly and
+  supports, they never decide the topic.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Polarity = Literal["positive", "negative", "plan", "hedge", "claim", "not_applicable"]
+
+
+def _rx(*alternatives: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w-])(?:" + "|".join(alternatives) + r")(?![\w-])", re.IGNORECASE)
+
+
+CLAIM = _rx(
+    r"level\s*[0-4]",
+    r"levels?\s+(?:one|two|three|four)",
+    r"ignore (?:all |your |the |any )?(?:previous |prior |above )?(?:instructions?|rules|prompt)",
+    r"(?:system|developer)\s*(?:prompt|message)",
+    r"\[\s*system",
+    r"you (?:must|should|have to|need to|can) (?:rate|give|put|score|mark)",
+    r"(?:rate|score|mark) (?:us|this|it|everything|all)\b",
+    r"put (?:us|it|everything|this)(?: down)? (?:at|as|to) ",
+    r"(?:formali[sz]ed|maximum|highest|top|full) (?:level|rating|score|marks)",
+    r"as an ai",
+    r"[GEH][1-3]\.[12]-L[1-4]-[0-9]{2}",
+    r"trust me",
+    r"no need to (?:ask|check)",
+    r"(?:auditor|consultant|assessor)s? (?:already )?(?:said|confirmed|told us|agreed)(?: that)? (?:we(?:'re| are)|it is|this is) (?:mature|fine|top|the best|level|formali[sz]ed|compliant)",
+)
+NOT_APPLICABLE = _rx(
+    r"(?:does not|doesn'?t|do not|don'?t) (?:really )?apply",
+    r"not applicable",
+    r"not relevant (?:for|to) us",
+    r"n/a",
+)
+PLAN = _rx(
+    r"plan(?:s|ned|ning)? (?:to|for|on)",
+    r"intend(?:s|ed)? to",
+    r"going to",
+    r"would like to",
+    r"(?:want|wants|hope|hoping|aim|aiming|mean|meaning) to",
+    r"next (?:year|quarter|month|spring|summer|autumn|fall|winter|release|version|phase)",
+    r"on (?:the|our) (?:roadmap|wish ?list|to-?do list)",
+    r"in the future",
+    r"some ?day",
+    r"eventually",
+    r"(?:are|is|am) (?:working on|looking into|considering|thinking about|evaluating|preparing)",
+    r"budget(?:ed|ing)",
+    r"will (?:start|introduce|get|have|be|roll|set|add|begin|write|do|hire|buy|move)",
+    r"(?:next|coming) (?:season|generation|model|version|update|year)",
+    r"by (?:the )?(?:end of|year[- ]end|20\d\d)",
+    r"after the (?:summer|winter|holidays|audit|migration)",
+    r"(?:are|is|am) (?:drafting|buying|rolling out|moving|setting up|putting together|getting quotes)",
+    r"(?:have|has) started (?:on|to|working)",
+    r"should come through",
+    r"should (?:really|probably) (?:start|do|have|get)",
+    r"not yet",
+    r"soon",
+)
+HEDGE = _rx(
+    r"i do not (?:really )?know",
+    r"not (?:even |really |quite |entirely |100 ?% )?sure",
+    r"i (?:have )?no idea",
+    r"no idea (?:if|whether)",
+    r"(?:can not|cannot) (?:really )?say",
+    r"unsure",
+    r"not that i know of",
+    r"no clue",
+    r"i am not aware",
+    r"would have to (?:ask|check|look)",
+    r"would not know",
+    r"might",
+    r"could be",
+    r"there could",
+    r"i (?:think|believe|guess|assume|suppose)",
+    r"maybe",
+    r"perhaps",
+    r"possibly",
+    r"probably",
+    r"hard to say",
+    r"as far as i know",
+)
+# Negations. "n't" forms, not/no/never/none/nobody/nothing/without.
+NEGATIVE = _rx(
+    r"not",
+    r"no",
+    r"never",
+    r"none",
+    r"nobody",
+    r"no ?one",
+    r"nothing",
+    r"nowhere",
+    r"neither",
+    r"nor",
+    r"without",
+    r"lack(?:s|ing)?",
+    r"missing",
+    r"cannot",
+)
+# A negated risk is a protection: "no shared passwords", "nobody gets in without a badge", "cannot be
+# installed unless signed", "never leaves the site unencrypted".
+RISK = _rx(
+    r"default",
+    r"shared",
+    r"common",
+    r"same",
+    r"hard-?coded",
+    r"factory",
+    r"unencrypted",
+    r"plain ?text",
+    r"in (?:the )?clear",
+    r"unsigned",
+    r"anonymous",
+    r"guest",
+    r"open",
+    r"unknown",
+    r"unauthori[sz]ed",
+    r"outsiders?",
+    r"strangers?",
+)
+NEGATED_RISK = re.compile(
+    r"\b(?:no|not|never|nobody|no one|none|nothing)\b(?:\s+\w+){0,2}?\s+(?:"
+    + RISK.pattern.removeprefix(r"(?<![\w-])(?:").removesuffix(r")(?![\w-])")
+    + r")\b",
+    re.IGNORECASE,
+)
+RESTRICT = _rx(r"without", r"unless", r"except", r"until", r"other than", r"but (?:through|via|from|by)")
+# Bare replies to a closed question.
+YES = re.compile(
+    r"^\W*(?:yes|yeah|yep|yup|sure|absolutely|definitely|of course|correct|indeed|that'?s right|right|we do|we have|true)\b", re.I
+)
+NO = re.compile(r"^\W*(?:no|nope|not really|never|none|not at all|nah|we don'?t|we do not|false)\b", re.I)
+PARTLY = re.compile(r"^\W*(?:partly|partially|somewhat|sort of|kind of|more or less|in part|half)\b", re.I)
+DONT_KNOW = re.compile(r"^\W*(?:don'?t know|do not know|not sure|no idea|dunno|\?+$|i don'?t know)", re.I)
+
+# Degree: how far a practice goes. General words, not topic words.
+LIMITED = _rx(
+    r"only",
+    r"just",
+    r"main",
+    r"mostly",
+    r"some",
+    r"a few",
+    r"sometimes",
+    r"occasionally",
+    r"now and then",
+    r"from time to time",
+    r"case by case",
+    r"when (?:needed|necessary|it'?s needed|someone|something|we remember|a customer|customers|there'?s)",
+    r"as needed",
+    r"if (?:someone|we remember|needed|asked)",
+    r"by hand",
+    r"manually",
+    r"informal(?:ly)?",
+    r"rough(?:ly)?",
+    r"once",
+    r"ad hoc",
+    r"in (?:his|her|their|my) head",
+    r"whoever",
+    r"usually",
+    r"most of",
+    r"partly",
+)
+EXTENDED = _rx(
+    r"every",
+    r"all",
+    r"each",
+    r"always",
+    r"whole",
+    r"entire",
+    r"written",
+    r"documented",
+    r"approved",
+    r"signed off",
+    r"formal(?:ly)?",
+    r"standard",
+    r"polic(?:y|ies)",
+    r"procedures?",
+    r"regular(?:ly)?",
+    r"scheduled",
+    r"(?:once|twice) a (?:year|quarter|month|week)",
+    r"(?:yearly|annual(?:ly)?|quarterly|monthly|weekly|daily|nightly)",
+    r"independent(?:ly)?",
+    r"external",
+    r"third[- ]party",
+    r"audit(?:s|ed|ors?)?",
+    r"certifi(?:ed|cation|cate)",
+    r"metrics?",
+    r"kpis?",
+    r"measured",
+    r"targets?",
+    r"iso ?\d{4,5}",
+    r"iec ?\d{4,5}",
+    r"nist",
+)
+
+# A clause ends at a contrast: the scope of a negation never crosses one.
+_CONTRAST = re.compile(
+    r"\s*(?:;|,?\s+but\s+|,?\s+although\s+|,?\s+though\s+|,?\s+however,?\s+|,?\s+yet\s+|,?\s+except(?: that| for)?\s+|,?\s+whereas\s+|,?\s+while\s+|\s+-\s+|,\s+and\s+(?=(?:no|nobody|nothing|never|not)\b))",
+    re.IGNORECASE,
+)
+
+
+class Cues(BaseModel):
+    """What the general cues say about one clause."""
+
+    model_config = ConfigDict(frozen=True)
+
+    polarity: Polarity
+    """How the clause bears on practice."""
+    limited: list[str] = Field(default_factory=list)
+    """Limiting degree words found."""
+    extended: list[str] = Field(default_factory=list)
+    """Extending degree words found."""
+    words: list[str] = Field(default_factory=list)
+    """The cue words that set the polarity (for explanations)."""
+
+
+def split_clauses(statement: str) -> list[str]:
+    """Verbatim clauses of a statement, split at contrasts ("but", "although", ";" ...)."""
+    parts: list[str] = []
+    pos = 0
+    for m in _CONTRAST.finditer(statement):
+        if m.start() > pos:
+            parts.append(statement[pos : m.start()])
+        pos = m.end()
+    parts.append(statement[pos:])
+    out = [p.strip(" ,.;:-") for p in parts]
+    out = [p for p in out if len(re.sub(r"\W", "", p)) >= 3]
+    return out or [statement.strip()]
+
+
+def _found(rx: re.Pattern[str], text: str) -> list[str]:
+    return [m.group(0) for m in rx.finditer(text)]
+
+
+_CONTRACTIONS = (
+    (
+        re.compile(r"\b(can|won|shan)'t\b", re.I),
+        lambda m: {"can": "can not", "won": "will not", "shan": "shall not"}[m.group(1).lower()],
+    ),
+    (re.compile(r"n't\b", re.I), lambda m: " not"),
+    (re.compile(r"'re\b", re.I), lambda m: " are"),
+    (re.compile(r"'ve\b", re.I), lambda m: " have"),
+    (re.compile(r"'ll\b", re.I), lambda m: " will"),
+    (re.compile(r"'d\b", re.I), lambda m: " would"),
+    (re.compile(r"\b(i)'m\b", re.I), lambda m: "i am"),
+    (re.compile(r"\b(it|that|there|what|he|she)'s\b", re.I), lambda m: m.group(1) + " is"),
+)
+
+
+def expand(text: str) -> str:
+    """Contractions spelled out ("aren't" -> "are not", "we'd" -> "we would"), curly apostrophes straightened."""
+    out = text.replace("\u2019", "'")
+    for rx, repl in _CONTRACTIONS:
+        out = rx.sub(repl, out)
+    return out
+
+
+def read_cues(clause: str) -> Cues:
+    """The polarity and degree of one clause."""
+    text = expand(clause)
+    limited, extended = _found(LIMITED, text), _found(EXTENDED, text)
+    if hits := _found(CLAIM, text):
+        return Cues(polarity="claim", words=hits)
+    if hits := _found(NOT_APPLICABLE, text):
+        return Cues(polarity="not_applicable", words=hits)
+    if hits := _found(PLAN, text):
+        return Cues(polarity="plan", words=hits, limited=limited, extended=extended)
+    negations = _found(NEGATIVE, text)
+    if hits := _found(HEDGE, text):
+        if not negations or _found(
+            re.compile(r"not (?:even |really |quite )?sure|not that i know|no idea|not aware|would not know", re.I), text
+        ):
+            return Cues(polarity="hedge", words=hits)
+    if negations:
+        # "no shared passwords", "nobody gets in without a badge": a protection, read as positive.
+        if (
+            NEGATED_RISK.search(text)
+            or (len(negations) >= 2 and _found(RESTRICT, text))
+            or re.search(
+                r"\b(?:no|nobody|no one|nothing|never|cannot|can not)\b.{0,60}\b(?:without|unless|except|until)\b", text, re.I
+            )
+        ):
+            return Cues(polarity="positive", words=negations, limited=limited, extended=extended)
+        return Cues(polarity="negative", words=negations, limited=limited, extended=extended)
+    return Cues(polarity="positive", limited=limited, extended=extended)

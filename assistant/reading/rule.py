@@ -1,0 +1,143 @@
+"""The one level rule: indicator states -> a comprehensiveness level, its bounds and what is unknown.
+
+Shared by every engine (a model is another reader, never another rule). Levels are cumulative, as the
+catalog's AUTHORING.md defines them:
+
+1. **Support.** A level is *shown* by a supported indicator of that level. A "partly" met indicator of
+   level L shows level L-1 (same topic, less than L asks); of level 1, it shows level 1. Showing level L
+   implies the levels below it (cumulative), unless they are contradicted. Level 4 (formalized) means
+   several things at once, so it needs two distinct level-4 indicators; one shows level 3.
+2. **Ceiling.** A contradicted (or only planned) indicator of level L rules L out: the ceiling is L-1.
+3. **Conflict.** When the support is above the ceiling, the statements disagree. The ceiling wins only when
+   its contradiction is at least as strong as the support above it (probabilities summed per indicator);
+   otherwise the lone contradiction is kept as a note and the next level above the support stays open.
+   The engine reports every conflict for the reviewer either way.
+4. **Level** = the shown level, never above the ceiling. Nothing shown and something ruled out is level 0.
+5. **Settled** when the shown level meets the ceiling. Otherwise the open indicators of the level just
+   above the shown one are what the next question should ask about.
+
+Confidence (:func:`confidence_features`) comes from how much of the decision is known: how many indicators
+of the proposed level are met, whether the next level is ruled out or merely unheard of, conflicts. The
+mapping to a probability is calibrated on the dev scenarios (``assistant/assets/confidence.json``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from pydantic import BaseModel, Field
+
+from assistant.evidence import Reading
+
+THRESHOLDS: dict[str, float] = {"supports": 0.6, "partly": 0.6, "contradicts": 0.3, "plan": 0.3}
+"""The least probability at which a state counts. Chosen on the dev scenarios (``smm eval calibrate``),
+never on test; a state below its threshold is treated as not heard."""
+
+
+class Estimate(BaseModel):
+    """Bounds on a practice's level from its readings, with the indicator-level detail behind them."""
+
+    lower: int
+    """Highest level shown (0 when none)."""
+    upper: int
+    """Highest level not ruled out (4 when nothing is ruled out)."""
+    supported: bool
+    """Whether any statement shows a level of 1 or more."""
+    refuted: bool
+    """Whether any statement rules a level out."""
+    informative: int
+    """Number of statements that show or rule out a level."""
+    contradiction: bool
+    """Support above a ceiling: statements disagree."""
+    met: dict[int, list[str]] = Field(default_factory=dict)
+    """Per level, the indicators supported."""
+    partly: dict[int, list[str]] = Field(default_factory=dict)
+    """Per level, the indicators partly met."""
+    unmet: dict[int, list[str]] = Field(default_factory=dict)
+    """Per level, the indicators contradicted or only planned."""
+    overridden: bool = False
+    """A weak contradiction was outweighed by stronger support above it."""
+
+    @property
+    def settled(self) -> bool:
+        """Whether the bounds meet (or cross, on contradictory evidence)."""
+        return self.lower >= self.upper
+
+    @property
+    def level(self) -> int:
+        """The level the rule gives: the shown level, never above the ceiling."""
+        return min(self.lower, self.upper)
+
+
+def estimate(readings: list[Reading]) -> Estimate:
+    """Apply the level rule to readings (claims are ignored; see the module docstring)."""
+    sup: dict[int, dict[str, float]] = defaultdict(dict)
+    par: dict[int, dict[str, float]] = defaultdict(dict)
+    con: dict[int, dict[str, float]] = defaultdict(dict)
+    informative = 0
+    for n, r in enumerate(readings):
+        if r.polarity == "claim":
+            continue
+        if r.evidence:
+            hit = False
+            for e in r.evidence:
+                bucket = {"supports": sup, "partly": par, "contradicts": con, "plan": con}.get(e.state)
+                if bucket is not None and e.score >= THRESHOLDS.get(e.state, 0.0):
+                    bucket[e.level][e.indicator] = max(bucket[e.level].get(e.indicator, 0.0), e.score)
+                    hit = True
+            informative += hit
+            continue
+        # Readings without indicator states (a model's, or from older sessions): their summary levels.
+        if r.supports is not None and r.supports >= 1:
+            ids = [i for i in r.indicators if f"-L{r.supports}-" in i] or [f"reading-{n}"]
+            for k, i in enumerate(ids if r.supports < 4 else [*ids, *(f"reading-{n}-{s}" for s in range(r.strength - 1))]):
+                sup[r.supports][i] = max(sup[r.supports].get(i, 0.0), 0.8 if k == 0 else 0.6)
+        if r.refutes is not None:
+            con[r.refutes][f"reading-{n}"] = 0.8
+        informative += r.supports is not None or r.refutes is not None
+    shown = 0
+    for lvl in (1, 2, 3, 4):
+        if sup.get(lvl):
+            shown = max(shown, lvl if lvl < 4 or len(sup[4]) >= 2 else 3)
+        if par.get(lvl):
+            shown = max(shown, max(1, lvl - 1))
+    ruled = [lvl for lvl in (1, 2, 3, 4) if con.get(lvl)]
+    upper = min(ruled) - 1 if ruled else 4
+    overridden = False
+    if shown > upper:
+        # Statements disagree: weigh the contradiction against the support above the ceiling.
+        against = sum(con[upper + 1].values())
+        above = sum(v for lvl in range(upper + 1, 5) for v in sup.get(lvl, {}).values())
+        above += 0.5 * sum(v for lvl in range(upper + 2, 5) for v in par.get(lvl, {}).values())
+        if above > against:
+            overridden = True
+            higher = [lvl for lvl in ruled if lvl > shown]
+            upper = min(higher) - 1 if higher else 4
+    return Estimate(
+        lower=shown,
+        upper=max(0, upper),
+        supported=shown > 0,
+        refuted=bool(ruled),
+        informative=informative,
+        contradiction=shown > max(0, min(ruled) - 1) if ruled else False,
+        met={k: sorted(v) for k, v in sup.items() if v},
+        partly={k: sorted(v) for k, v in par.items() if v},
+        unmet={k: sorted(v) for k, v in con.items() if v},
+        overridden=overridden,
+    )
+
+
+def confidence_features(est: Estimate, indicators_per_level: dict[int, int], budget_spent: bool) -> dict[str, float]:
+    """What the confidence of a proposal rests on (see :mod:`assistant.reading.confidence`)."""
+    level = est.level
+    met_here = len(est.met.get(level, [])) if level else 0
+    total_here = indicators_per_level.get(level, 1) if level else 1
+    return {
+        "met_share": met_here / max(1, total_here),
+        "next_ruled_out": 1.0 if level == 4 or est.unmet.get(level + 1) else 0.0,
+        "next_partly": 1.0 if est.partly.get(level + 1) else 0.0,
+        "conflict": 1.0 if est.contradiction else 0.0,
+        "informative": float(min(est.informative, 6)),
+        "budget_spent_unsettled": 1.0 if budget_spent and not est.settled else 0.0,
+        "level0": 1.0 if level == 0 else 0.0,
+    }
