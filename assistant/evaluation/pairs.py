@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from assistant.catalog import Catalog
 from assistant.errors import InputError
 from assistant.reading.cues import read_cues, split_clauses
-from assistant.reading.model import STATES, StateModel, features
+from assistant.reading.model import STATES, ReaderModel, StateModel, features
 from assistant.reading.reader import IndicatorReader
 from assistant.resources import data_path
 from assistant.yamlio import YamlLoadError, load_yaml_file
@@ -130,11 +130,19 @@ def pair_rows(pairs: list[PairStatement], reader: IndicatorReader) -> PairRows:
     return PairRows(x=np.asarray(rows), labels=labels, polarity=pol, sims=sims, split=split)
 
 
-def fit_state_model(rows: PairRows, *, trained_on: str) -> StateModel:
-    """Fit the 4-class state model on the ``train`` rows, unweighted so that its probabilities stay calibrated."""
-    mask = np.asarray([s == "train" for s in rows.split])
-    y = np.asarray([TRAIN_CLASS[label] for label in rows.labels])[mask]
-    return StateModel.fit(rows.x[mask], y, l2=2.0, trained_on=trained_on)
+def fit_state_model(rows: PairRows, *, trained_on: str) -> ReaderModel:
+    """Fit both heads on the ``train`` rows, unweighted so that their probabilities stay calibrated.
+
+    Relevance learns from every pair (a hedge or a plan is about the indicator too); degree learns from
+    the positive clauses labelled ``supports`` or ``partly``.
+    """
+    train = [i for i, s in enumerate(rows.split) if s == "train"]
+    y_rel = np.asarray([0 if rows.labels[i] == "unrelated" else 1 for i in train])
+    relevance = StateModel.fit(rows.x[train], y_rel, l2=2.0, classes=["unrelated", "related"])
+    deg = [i for i in train if rows.labels[i] in ("supports", "partly") and rows.polarity[i] == "positive"]
+    y_deg = np.asarray([1 if rows.labels[i] == "supports" else 0 for i in deg])
+    degree = StateModel.fit(rows.x[deg], y_deg, l2=2.0, classes=["partly", "supports"])
+    return ReaderModel(relevance=relevance, degree=degree, trained_on=trained_on)
 
 
 class PairMetrics(BaseModel):
@@ -147,7 +155,7 @@ class PairMetrics(BaseModel):
     auc_related: float
     """AUC of P(related) for any label but ``unrelated`` versus ``unrelated``."""
     auc_supports: float
-    """AUC of P(supports) for ``supports`` versus every other label."""
+    """AUC of P(supports) for ``supports`` versus ``unrelated``."""
     auc_cosine: float
     """AUC of the raw cosine for related versus unrelated (the embedding model alone)."""
     accuracy: float
@@ -178,9 +186,9 @@ def auc(scores: list[float], positive: list[bool]) -> float:
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
-def predict_labels(model: StateModel, rows: PairRows, related_min: float) -> tuple[list[Label], Any]:
+def predict_labels(model: ReaderModel, rows: PairRows, related_min: float) -> tuple[list[Label], Any]:
     """The reader's state for each row (cue overrides for plans and hedges, as in the reader) and its probabilities."""
-    probs = model.predict(rows.x)
+    probs = np.vstack([model.states(rows.x[i : i + 1], rows.polarity[i]) for i in range(len(rows.labels))])
     out: list[Label] = []
     for p, pol in zip(probs, rows.polarity, strict=True):
         related = 1.0 - p[0]
@@ -193,7 +201,7 @@ def predict_labels(model: StateModel, rows: PairRows, related_min: float) -> tup
     return out, probs
 
 
-def pair_metrics(model: StateModel, rows: PairRows, split: str, related_min: float) -> PairMetrics:
+def pair_metrics(model: ReaderModel, rows: PairRows, split: str, related_min: float) -> PairMetrics:
     """Metrics of the reader on one split."""
     idx = [i for i, s in enumerate(rows.split) if s == split]
     sub = PairRows(
@@ -213,7 +221,10 @@ def pair_metrics(model: StateModel, rows: PairRows, split: str, related_min: flo
         split=split,
         pairs=len(idx),
         auc_related=auc([1.0 - float(p[0]) for p in probs], related),
-        auc_supports=auc([float(p[1]) for p in probs], [lab == "supports" for lab in sub.labels]),
+        auc_supports=auc(
+            [float(p[1]) for p, lab in zip(probs, sub.labels, strict=True) if lab in ("supports", "unrelated")],
+            [lab == "supports" for lab in sub.labels if lab in ("supports", "unrelated")],
+        ),
         auc_cosine=auc(sub.sims, related),
         accuracy=sum(1 for g, p in zip(sub.labels, pred, strict=True) if g == p) / max(1, len(idx)),
         accuracy_by_label=by_label,

@@ -140,10 +140,22 @@ RISK = _rx(
     r"strangers?",
 )
 NEGATED_RISK = re.compile(
-    r"\b(?:no|not|never|nobody|no one|none|nothing)\b(?:\s+\w+){0,2}?\s+(?:"
+    r"\b(?:no|not|never|nobody|no one|none|nothing)\b(?:\s+\w+){0,4}?\s+(?:"
     + RISK.pattern.removeprefix(r"(?<![\w-])(?:").removesuffix(r")(?![\w-])")
     + r")\b",
     re.IGNORECASE,
+)
+# Stated without a negation, these describe an exposure, not a protection: "all HMIs use the same login",
+# "everything is on one network", "anyone can change it". General security anti-patterns, not topic words.
+EXPOSED = _rx(
+    r"(?:same|shared|common|one|single|generic)(?: \w+)? (?:passwords?|logins?|accounts?|credentials?|keys?|pins?|user ?names?|admin)",
+    r"(?:default|factory|original|builder'?s|vendor'?s|manufacturer'?s)(?: \w+)? (?:passwords?|logins?|credentials?|pins?)",
+    r"hard-?coded",
+    r"(?:all|everything|both) (?:is |are |sit |sits )?on (?:one|the same|a single|a flat) network",
+    r"(?:one|the same|a single|a flat) (?:flat )?network",
+    r"(?:plain ?text|unencrypted|in the clear)",
+    r"(?:anyone|anybody|everyone|everybody|any of (?:us|them|our \w+)) (?:can|could|may|has|have|knows?|uses?)",
+    r"whatever (?:password|login|settings?) (?:they|it) came with",
 )
 RESTRICT = _rx(r"without", r"unless", r"except", r"until", r"other than", r"but (?:through|via|from|by)")
 # Bare replies to a closed question.
@@ -305,4 +317,6 @@ def read_cues(clause: str) -> Cues:
         ):
             return Cues(polarity="positive", words=negations, limited=limited, extended=extended)
         return Cues(polarity="negative", words=negations, limited=limited, extended=extended)
+    if hits := _found(EXPOSED, text):
+        return Cues(polarity="negative", words=hits, limited=limited, extended=extended)
     return Cues(polarity="positive", limited=limited, extended=extended)

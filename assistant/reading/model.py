@@ -1,9 +1,16 @@
 """The calibrated indicator-state model: features of a (clause, indicator) pair -> state probabilities.
 
-A multinomial logistic regression over a handful of transparent features (similarity of the clause to
-the indicator and to the practice's other indicators, the clause's polarity, degree words, and the
-indicator's level), fitted on the labelled pairs in ``eval/pairs/`` by ``smm eval pairs --fit`` and
-stored as data in ``assistant/assets/reader-model.json``. Nothing here is tuned by hand per scenario.
+Two logistic regressions over a handful of transparent features (similarity and word overlap of the
+clause with the indicator and with the practice's other indicators, degree words, the indicator's level):
+
+- **relevance**: is the clause about this indicator at all (any label but ``unrelated``)?
+- **degree**: for a positive clause about it, does it meet the indicator (``supports``) or only part of
+  it (``partly``)?
+
+Polarity is not learned: the cues decide it (a negative clause about an indicator contradicts it, a plan
+plans it), because a few hundred pairs cannot teach a linear model what "not" does, and the cues can.
+Both heads are fitted on ``eval/pairs/`` (train split) by ``smm eval pairs --fit`` and stored as data in
+``assistant/assets/reader-model.json``. Nothing here is tuned by hand per scenario.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from pydantic import BaseModel, ConfigDict
 from assistant.reading.cues import Cues
 
 STATES = ("unrelated", "supports", "partly", "contradicts")
-"""The classes the model predicts; ``plan`` and ``hedge`` come from cues on top of "related"."""
+"""The states a clause can give an indicator before cues add ``plan`` and ``hedge``."""
 MODEL_PATH = Path(__file__).resolve().parent.parent / "assets" / "reader-model.json"
 
 FEATURES = (
@@ -120,13 +127,14 @@ class StateModel(BaseModel):
         steps: int = 3000,
         trained_on: str = "",
         sample_weight: np.ndarray[Any, np.dtype[np.float64]] | None = None,
+        classes: list[str] | None = None,
     ) -> StateModel:
         """Multinomial logistic regression by full-batch gradient descent (small data, deterministic)."""
         mean = x.mean(axis=0)
         scale = x.std(axis=0)
         scale[scale < 1e-9] = 1.0
         z = (x - mean) / scale
-        k = len(STATES)
+        k = int(y.max()) + 1 if classes is None else len(classes)
         n, d = z.shape
         w = np.zeros((k, d))
         b = np.zeros(k)
@@ -150,18 +158,48 @@ class StateModel(BaseModel):
             scale=scale.tolist(),
             weights=w.tolist(),
             bias=b.tolist(),
-            classes=list(STATES),
+            classes=list(classes or STATES),
             trained_on=trained_on,
         )
+
+
+
+class ReaderModel(BaseModel):
+    """The two fitted heads."""
+
+    model_config = ConfigDict(frozen=True)
+
+    relevance: StateModel
+    """P(related) from classes ``unrelated``, ``related``."""
+    degree: StateModel
+    """P(supports | positive, related) from classes ``partly``, ``supports``."""
+    trained_on: str = ""
+    """Where the parameters came from."""
+
+    def states(self, x: np.ndarray[Any, np.dtype[np.float64]], polarity: str) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """Probabilities over :data:`STATES` for each row, given the clause's polarity."""
+        related = self.relevance.predict(x)[:, 1]
+        out = np.zeros((len(x), len(STATES)))
+        out[:, 0] = 1.0 - related
+        if polarity == "negative":
+            out[:, 3] = related
+        else:
+            sup = self.degree.predict(x)[:, 1]
+            out[:, 1] = related * sup
+            out[:, 2] = related * (1.0 - sup)
+        return out
 
     def save(self, path: Path = MODEL_PATH) -> None:
         """Write the parameters as JSON."""
         path.write_text(json.dumps(self.model_dump(), indent=1) + "\n", encoding="utf-8")
 
 
-def load_state_model(path: Path = MODEL_PATH) -> StateModel | None:
+def load_state_model(path: Path = MODEL_PATH) -> ReaderModel | None:
     """The fitted model, or ``None`` when none has been fitted (the reader then uses its prior)."""
     if not path.is_file():
         return None
-    model = StateModel.model_validate_json(path.read_text(encoding="utf-8"))
-    return model if model.features == list(FEATURES) else None
+    try:
+        model = ReaderModel.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return None
+    return model if model.relevance.features == list(FEATURES) else None

@@ -3,11 +3,13 @@
 Shared by every engine (a model is another reader, never another rule). Levels are cumulative, as the
 catalog's AUTHORING.md defines them:
 
-1. **Support.** A level is *shown* by a supported indicator of that level. A "partly" met indicator of
-   level L shows level L-1 (same topic, less than L asks); of level 1, it shows level 1. Showing level L
+1. **Support.** A level is *shown* by a supported indicator of that level. A "partly" met indicator
+   (same topic, less than it asks) shows level 1: something is done, but not how far it goes. Showing level L
    implies the levels below it (cumulative), unless they are contradicted. Level 4 (formalized) means
    several things at once, so it needs two distinct level-4 indicators; one shows level 3.
-2. **Ceiling.** A contradicted (or only planned) indicator of level L rules L out: the ceiling is L-1.
+2. **Ceiling.** A contradicted (or only planned) indicator of level L rules L out: the ceiling is L-1,
+   unless level L is met anyway: level 1 by any supported indicator ("something is done at all"), a
+   higher level when at least as many of its indicators are supported as contradicted.
 3. **Conflict.** When the support is above the ceiling, the statements disagree. The ceiling wins only when
    its contradiction is at least as strong as the support above it (probabilities summed per indicator);
    otherwise the lone contradiction is kept as a note and the next level above the support stays open.
@@ -29,7 +31,7 @@ from pydantic import BaseModel, Field
 
 from assistant.evidence import Reading
 
-THRESHOLDS: dict[str, float] = {"supports": 0.6, "partly": 0.6, "contradicts": 0.3, "plan": 0.3}
+THRESHOLDS: dict[str, float] = {"supports": 0.5, "partly": 0.5, "contradicts": 0.5, "plan": 0.5}
 """The least probability at which a state counts. Chosen on the dev scenarios (``smm eval calibrate``),
 never on test; a state below its threshold is treated as not heard."""
 
@@ -95,13 +97,16 @@ def estimate(readings: list[Reading]) -> Estimate:
         if r.refutes is not None:
             con[r.refutes][f"reading-{n}"] = 0.8
         informative += r.supports is not None or r.refutes is not None
+    # A level with both supported and contradicted indicators is met when support is at least as broad;
+    # level 1 ("something is done at all") is met by any supported indicator.
+    met_levels = [lvl for lvl in (1, 2, 3, 4) if sup.get(lvl) and (lvl == 1 or len(sup[lvl]) >= len(con.get(lvl, {})))]
     shown = 0
-    for lvl in (1, 2, 3, 4):
-        if sup.get(lvl):
-            shown = max(shown, lvl if lvl < 4 or len(sup[4]) >= 2 else 3)
-        if par.get(lvl):
-            shown = max(shown, max(1, lvl - 1))
-    ruled = [lvl for lvl in (1, 2, 3, 4) if con.get(lvl)]
+    for lvl in met_levels:
+        shown = max(shown, lvl if lvl < 4 or len(sup[4]) >= 2 else 3)
+    if any(par.get(lvl) for lvl in (1, 2, 3, 4)):
+        # "Same topic, less than it asks" shows that something is done, not how far it goes.
+        shown = max(shown, 1)
+    ruled = [lvl for lvl in (1, 2, 3, 4) if con.get(lvl) and lvl not in met_levels]
     upper = min(ruled) - 1 if ruled else 4
     overridden = False
     if shown > upper:
