@@ -69,7 +69,8 @@ class Reading(BaseModel):
 # ------------------------------------------------------------------------------------ sentences
 
 # A full stop ends a statement only before a space or the end: "H1.2-L4-01", "99.6 %" and "v2.3.1" stay whole.
-_SENTENCE = re.compile(r"(?:[^.!?;\n]|[.!?](?=[^\s.!?;\n]))+(?:[.!?]+|;|\n|$)")
+# A single line break is a wrapped line, not the end of a statement; a blank line is.
+_SENTENCE = re.compile(r"(?:[^.!?;\n]|\n(?![ \t]*\n)|[.!?](?=[^\s.!?;\n]))+(?:[.!?]+|;|\n[ \t]*\n|$)")
 
 
 def split_statements(text: str, max_statements: int = 60) -> list[str]:

@@ -16,6 +16,9 @@ from assistant.proposals import Turn
 
 ROUTE_MIN_SCORE = 0.34
 ROUTE_MIN_MARGIN = 0.015
+CONTEXT_MIN = 0.75
+"""A free description of the system is mostly about the system, not about practice: a statement in it
+counts only where the reader is sure (state probability at least this), and never as "partly"."""
 
 SECTOR_WORDS: dict[str, re.Pattern[str]] = {
     "manufacturing": re.compile(r"\b(factory|plant|production|bottling|PLC|line|manufactur\w*|machine|SCADA|MES|OT)\b", re.I),
@@ -79,6 +82,11 @@ def route_statements(
             )
         )
         for r in readings:
+            if r.evidence:
+                kept = [e for e in r.evidence if e.state in ("supports", "contradicts", "plan") and e.score >= CONTEXT_MIN]
+                if not kept:
+                    continue
+                r = r.model_copy(update={"evidence": kept})
             r2 = r.model_copy(update={"source": "context", "question_level": None})
             if r2.polarity not in ("unknown",):
                 out.setdefault(practice.id, []).append(r2)

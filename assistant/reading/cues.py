@@ -55,7 +55,9 @@ NOT_APPLICABLE = _rx(
     r"n/a",
 )
 PLAN = _rx(
-    r"plan(?:s|ned|ning)? (?:to|for|on)",
+    r"plan(?:s|ned|ning)? to",
+    r"planning (?:for|on)",
+    r"plan on",
     r"intend(?:s|ed)? to",
     r"going to",
     r"would like to",
@@ -156,6 +158,11 @@ EXPOSED = _rx(
     r"(?:plain ?text|unencrypted|in the clear)",
     r"(?:anyone|anybody|everyone|everybody|any of (?:us|them|our \w+)) (?:can|could|may|has|have|knows?|uses?)",
     r"whatever (?:password|login|settings?) (?:they|it) came with",
+)
+# "checked for hard-coded keys", "scans against default passwords": looking for an exposure is a protection.
+_LOOKING_FOR = re.compile(
+    r"\b(?:for|against|of|remov\w*|find\w*|detect\w*|block\w*|forbid\w*|ban\w*|prevent\w*|replac\w*|chang\w*|rid)\b(?:\s+\w+){0,3}\s*$",
+    re.I,
 )
 RESTRICT = _rx(r"without", r"unless", r"except", r"until", r"other than", r"but (?:through|via|from|by)")
 # Bare replies to a closed question.
@@ -317,6 +324,7 @@ def read_cues(clause: str) -> Cues:
         ):
             return Cues(polarity="positive", words=negations, limited=limited, extended=extended)
         return Cues(polarity="negative", words=negations, limited=limited, extended=extended)
-    if hits := _found(EXPOSED, text):
-        return Cues(polarity="negative", words=hits, limited=limited, extended=extended)
+    exposed = [m.group(0) for m in EXPOSED.finditer(text) if not _LOOKING_FOR.search(text[: m.start()][-40:])]
+    if exposed:
+        return Cues(polarity="negative", words=exposed, limited=limited, extended=extended)
     return Cues(polarity="positive", limited=limited, extended=extended)

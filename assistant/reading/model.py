@@ -163,7 +163,6 @@ class StateModel(BaseModel):
         )
 
 
-
 class ReaderModel(BaseModel):
     """The two fitted heads."""
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from assistant.catalog import Catalog, Practice
 from assistant.evidence import IndicatorEvidence, IndicatorState, Polarity, Reading
-from assistant.reading.cues import DONT_KNOW, NO, PARTLY, YES, Cues, read_cues, split_clauses
+from assistant.reading.cues import DONT_KNOW, NO, PARTLY, YES, Cues, expand, read_cues, split_clauses
 from assistant.reading.encoder import StatementEncoder
 from assistant.reading.model import STATES, ReaderModel, features, load_state_model
 
@@ -127,8 +127,8 @@ class IndicatorReader:
         question_indicators: list[str] | None = None,
     ) -> list[Reading]:
         """Readings of one statement (one per clause) against one practice."""
-        bare = _bare_reply(statement)
-        if bare is not None and question_indicators:
+        bare, only = _bare_reply(statement)
+        if bare is not None and only and question_indicators:
             return [self._bare(bare, statement, turn_id, practice, source, question_level, question_indicators)]
         out: list[Reading] = []
         for clause in split_clauses(statement):
@@ -179,18 +179,21 @@ def _level_of(indicator_id: str) -> int:
     return int(indicator_id.split("-L", 1)[1][0])
 
 
-def _bare_reply(text: str) -> str | None:
-    """``yes`` / ``no`` / ``partly`` / ``unknown`` for a short closed reply, else ``None`` (``yes`` also for "yes, we ...")."""
-    t = text.strip()
-    words = len(re.findall(r"\w+", t))
+def _bare_reply(text: str) -> tuple[str | None, bool]:
+    """What a reply to a closed question says: ``yes`` / ``no`` / ``partly`` / ``unknown`` or ``None``, and whether
+    that is all it says (a bare reply of at most a few words). "Yes, we ..." is a yes that says more;
+    "We have no ..." is not a yes at all."""
+    t = expand(text.strip())
     for name, rx in (("unknown", DONT_KNOW), ("partly", PARTLY), ("no", NO), ("yes", YES)):
         m = rx.match(t)
         if m:
             rest = len(re.findall(r"\w+", t[m.end() :]))
-            if rest <= BARE_REPLY_WORDS or words <= BARE_REPLY_WORDS + 2:
-                return name
-            return "yes" if name == "yes" else None
-    return None
+            if rest <= BARE_REPLY_WORDS:
+                return name, True
+            if name == "yes" and re.match(r"^\W*(?:yes|yeah|yep|yup|correct|indeed|absolutely|definitely|of course)\b", t, re.I):
+                return "yes", False
+            return None, False
+    return None, False
 
 
 def _reading(

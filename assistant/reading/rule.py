@@ -31,7 +31,11 @@ from pydantic import BaseModel, Field
 
 from assistant.evidence import Reading
 
-THRESHOLDS: dict[str, float] = {"supports": 0.5, "partly": 0.5, "contradicts": 0.5, "plan": 0.5}
+PARTLY_SHOWS_BELOW = False
+"""A partly met indicator of level L shows level L-1 (True) or only level 1 (False); chosen on dev."""
+LEVEL4_NEEDS = 2
+"""Distinct level-4 indicators needed to show level 4."""
+THRESHOLDS: dict[str, float] = {"supports": 0.5, "partly": 0.4, "contradicts": 0.5, "plan": 0.5}
 """The least probability at which a state counts. Chosen on the dev scenarios (``smm eval calibrate``),
 never on test; a state below its threshold is treated as not heard."""
 
@@ -102,10 +106,11 @@ def estimate(readings: list[Reading]) -> Estimate:
     met_levels = [lvl for lvl in (1, 2, 3, 4) if sup.get(lvl) and (lvl == 1 or len(sup[lvl]) >= len(con.get(lvl, {})))]
     shown = 0
     for lvl in met_levels:
-        shown = max(shown, lvl if lvl < 4 or len(sup[4]) >= 2 else 3)
-    if any(par.get(lvl) for lvl in (1, 2, 3, 4)):
-        # "Same topic, less than it asks" shows that something is done, not how far it goes.
-        shown = max(shown, 1)
+        shown = max(shown, lvl if lvl < 4 or len(sup[4]) >= LEVEL4_NEEDS else 3)
+    for lvl in (1, 2, 3, 4):
+        if par.get(lvl):
+            # "Same topic, less than it asks": something is done, short of level L.
+            shown = max(shown, max(1, lvl - 1) if PARTLY_SHOWS_BELOW else 1)
     ruled = [lvl for lvl in (1, 2, 3, 4) if con.get(lvl) and lvl not in met_levels]
     upper = min(ruled) - 1 if ruled else 4
     overridden = False
