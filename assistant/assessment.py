@@ -15,15 +15,23 @@ import tempfile
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
 from assistant.catalog import PRACTICE_ID, Catalog, ScopeId, validation_hint
 from assistant.errors import InputError
 from assistant.yamlio import MAX_BYTES, YamlLoadError, read_text_file
 
-SCHEMA_VERSION = "1.1.0"
+SCHEMA_VERSION = "1.2.0"
 SCHEMA_MAJOR = 1
 
 PracticeId = Annotated[str, Field(pattern=PRACTICE_ID)]
@@ -37,6 +45,18 @@ def utcnow() -> datetime:
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    _omit_when_none: ClassVar[tuple[str, ...]] = ()
+    """Optional fields added after 1.1.0: left out of the file while unset, so older files save unchanged."""
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_additions(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            for key in self._omit_when_none:
+                if key in data and data[key] is None:
+                    del data[key]
+        return data
 
 
 class Rating(_Model):
@@ -144,8 +164,13 @@ class CurrentRating(_Model):
     """Origin and review of the rating."""
 
 
+TargetOrigin = Literal["person", "proposal", "profile"]
+
+
 class TargetSetting(_Model):
     """A target set at practice, subdomain or domain level."""
+
+    _omit_when_none = ("origin",)
 
     value: Rating
     """Target level and scope (or not applicable)."""
@@ -155,6 +180,15 @@ class TargetSetting(_Model):
     """Who set it."""
     set_at: datetime = Field(default_factory=utcnow)
     """When it was set."""
+    origin: TargetOrigin | None = None
+    """How it was chosen: ``person`` (set one by one), ``proposal`` (a drafted target accepted together with the
+    others in one step) or ``profile`` (copied from a profile's template). The last two are defaults nobody chose
+    one by one, and reports mark them so. None: not recorded (files written before 1.2.0)."""
+
+    @property
+    def is_default(self) -> bool:
+        """True for a target nobody chose one by one (accepted as drafted, or copied from a profile)."""
+        return self.origin in ("proposal", "profile")
 
 
 class Targets(_Model):
@@ -185,8 +219,39 @@ class Event(_Model):
     """Details."""
 
 
+Harm = Literal["safety", "availability", "privacy", "financial", "reputation"]
+HARMS: tuple[Harm, ...] = ("safety", "availability", "privacy", "financial", "reputation")
+HARM_WORDS: dict[str, str] = {
+    "safety": "people getting hurt",
+    "availability": "production or service stopping",
+    "privacy": "private data leaking",
+    "financial": "money being lost",
+    "reputation": "damage to the reputation",
+}
+"""Each harm in the words the interview uses."""
+
+
+class BusinessObjectives(_Model):
+    """What the business said matters, as confirmed in the interview; the roadmap is ordered by it."""
+
+    priorities: list[Harm] = Field(default_factory=list)
+    """What would hurt the business most: ``safety`` (people getting hurt), ``availability``, ``privacy``,
+    ``financial`` or ``reputation``."""
+    appetite: Literal["low", "medium", "high"] | None = None
+    """How much security risk the business accepts."""
+    obligations: list[str] = Field(default_factory=list)
+    """Laws, standards and contracts the system must meet, as named."""
+
+    @property
+    def people_can_get_hurt(self) -> bool:
+        """True when the business named people getting hurt among the worst harms."""
+        return "safety" in self.priorities
+
+
 class AssessmentMetadata(_Model):
     """What system was assessed, by whom, when, against which catalog."""
+
+    _omit_when_none = ("practices",)
 
     system_name: Annotated[str, Field(min_length=1)]
     """Name of the assessed system."""
@@ -204,23 +269,35 @@ class AssessmentMetadata(_Model):
     """Last change."""
     catalog_version: str
     """Catalog version the assessment was made against."""
+    practices: list[PracticeId] | None = None
+    """The practices chosen for this assessment; none means every practice of the catalog. Practices left out are
+    reported as not part of this assessment, never as unrated."""
 
 
 class Assessment(_Model):
     """An IoT SMM assessment: targets and current ratings per practice, with provenance and history."""
 
+    _omit_when_none = ("objectives",)
+
     schema_version: str = SCHEMA_VERSION
     """Version of this file format (semver); files from a newer major version are refused."""
     id: str = Field(default_factory=lambda: uuid.uuid4().hex)
-    """Unique ID of the assessment."""
+    """Unique ID of the assessment; the interview session's ID when it was exported from a session."""
     metadata: AssessmentMetadata
     """System, people, dates, catalog version."""
+    objectives: BusinessObjectives | None = None
+    """Business objectives and risk appetite, when they were asked; they order the roadmap."""
     targets: Targets = Field(default_factory=Targets)
     """Targets at practice, subdomain and domain level, and the profile template."""
     current: dict[PracticeId, CurrentRating] = Field(default_factory=dict)
     """Current ratings by practice."""
     events: list[Event] = Field(default_factory=list)
     """Append-only history."""
+
+    def in_scope(self, practice_id: str) -> bool:
+        """Whether a practice was chosen for this assessment (every practice is, unless some were chosen)."""
+        chosen = self.metadata.practices
+        return chosen is None or practice_id in chosen
 
     def log(self, kind: str, actor: str, practice: str | None = None, **data: Any) -> Event:
         """Append an event and bump ``updated_at``."""
@@ -244,6 +321,18 @@ class EffectiveTarget(BaseModel):
     """Where it was inherited from."""
     reason: str | None
     """The reason given where it was set."""
+    default: bool = False
+    """True for a default nobody chose one by one: the profile template's, or a setting accepted as drafted."""
+
+
+def profile_default_reason(title: str) -> str:
+    """The reason recorded for a target taken from a profile's template.
+
+    A profile's own reasons were written for its example system (cameras in homes, a bottling line);
+    copied into another system's assessment they would explain that system's targets with someone
+    else's reasons, so only where the target came from is recorded.
+    """
+    return f"Default from the profile '{title}'; its reasons were written for that example system: review it for this one."
 
 
 def effective_targets(assessment: Assessment, catalog: Catalog) -> dict[str, EffectiveTarget]:
@@ -256,16 +345,21 @@ def effective_targets(assessment: Assessment, catalog: Catalog) -> dict[str, Eff
         dom = pid[0]
         if pid in t.practices:
             s = t.practices[pid]
-            out[pid] = EffectiveTarget(value=s.value, source="practice", reason=s.reason)
+            out[pid] = EffectiveTarget(value=s.value, source="practice", reason=s.reason, default=s.is_default)
         elif sub in t.subdomains:
             s = t.subdomains[sub]
-            out[pid] = EffectiveTarget(value=s.value, source="subdomain", reason=s.reason)
+            out[pid] = EffectiveTarget(value=s.value, source="subdomain", reason=s.reason, default=s.is_default)
         elif dom in t.domains:
             s = t.domains[dom]
-            out[pid] = EffectiveTarget(value=s.value, source="domain", reason=s.reason)
+            out[pid] = EffectiveTarget(value=s.value, source="domain", reason=s.reason, default=s.is_default)
         elif profile is not None and pid in profile.targets:
             tt = profile.targets[pid]
-            out[pid] = EffectiveTarget(value=Rating(level=tt.level, scope=tt.scope), source="profile", reason=tt.reason)
+            out[pid] = EffectiveTarget(
+                value=Rating(level=tt.level, scope=tt.scope),
+                source="profile",
+                reason=profile_default_reason(profile.title),
+                default=True,
+            )
     return out
 
 
@@ -349,6 +443,9 @@ def check_against_catalog(assessment: Assessment, catalog: Catalog, source: str 
     for pid in assessment.targets.practices:
         if pid not in catalog.practices:
             raise AssessmentFileError(f"{source}: field targets.practices.{pid}: unknown practice {pid}")
+    for pid in assessment.metadata.practices or []:
+        if pid not in catalog.practices:
+            raise AssessmentFileError(f"{source}: field metadata.practices: unknown practice {pid}")
     for sid in assessment.targets.subdomains:
         if sid not in subdomains:
             raise AssessmentFileError(f"{source}: field targets.subdomains.{sid}: unknown subdomain {sid}")

@@ -68,7 +68,9 @@ class Proposal(BaseModel):
     scope: ScopeId = "general"
     """Proposed scope."""
     confidence: float = Field(ge=0.0, le=1.0)
-    """How sure the engine is, 0-1."""
+    """How likely the proposed level is right, 0-1, calibrated on the dev scenarios (see :mod:`assistant.reading.confidence`)."""
+    confidence_basis: dict[str, float] = Field(default_factory=dict)
+    """What the confidence rests on (share of the level's indicators met, next level ruled out or unheard of, conflicts)."""
     rationale: str
     """Why, in plain words."""
     indicators: list[CitedIndicator] = Field(default_factory=list)

@@ -22,10 +22,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.assessment import Assessment, CurrentRating, Rating, TargetSetting, atomic_write_bytes
+from assistant.assessment import HARM_WORDS, Assessment, CurrentRating, Rating, TargetSetting, atomic_write_bytes
 from assistant.catalog import Catalog
 from assistant.errors import InputError
-from assistant.scoring import PracticeScore, RoadmapItem, RoadmapStep, RollUp, ScoreReport, strategy_title
+from assistant.scoring import PracticeScore, RoadmapItem, RoadmapStep, RollUp, ScoreReport, StatusCounts, strategy_title
 
 Format = Literal["md", "html", "xlsx", "csv", "json"]
 FORMATS: tuple[Format, ...] = ("md", "html", "xlsx", "csv", "json")
@@ -38,6 +38,7 @@ STATUS_LABELS: dict[str, str] = {
     "unrated": "unrated",
     "awaiting_review": "awaiting review",
     "no_target": "no target",
+    "out_of_scope": "not in this assessment",
 }
 
 XLSX_SHEETS: tuple[str, ...] = ("Summary", "Ratings", "Gaps and roadmap", "Provenance", "Citations")
@@ -51,6 +52,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "target_scope",
     "target_not_applicable",
     "target_source",
+    "target_default",
     "current_level",
     "current_scope",
     "current_not_applicable",
@@ -157,38 +159,64 @@ def _scope_text(p: PracticeScore) -> str:
     return "—"
 
 
+def _scope_words(c: StatusCounts) -> str:
+    """``18 practices`` or ``6 practices in this assessment (12 others not chosen)``."""
+    if not c.out_of_scope:
+        return f"{c.practices} practices"
+    return f"{c.practices} practices in this assessment ({c.out_of_scope} others not chosen)"
+
+
 def _counts_sentence(r: RollUp) -> str:
     c = r.counts
     return (
-        f"{c.practices} practices: {c.below} below target, {c.at} at target, {c.above} above target (possible over-investment), "
+        f"{_scope_words(c)}: {c.below} below target, {c.at} at target, {c.above} above target (possible over-investment), "
         f"{c.not_applicable} not applicable, {c.unrated} unrated, {c.awaiting_review} awaiting review, "
         f"{c.no_target} without a target; "
         f"{c.scope_shortfalls} scope shortfall(s)."
     )
 
 
-def _rollup_cells(r: RollUp, share: bool) -> list[str]:
-    c, a = r.counts, r.aggregate
+def _group_name(r: RollUp) -> str:
+    return f"{r.id} {r.name}" if r.kind != "overall" else r.name
+
+
+def _rollup_counts(r: RollUp, chosen: bool) -> list[int]:
+    c = r.counts
     return [
-        f"{r.id} {r.name}" if r.kind != "overall" else r.name,
-        str(c.practices),
-        str(c.below),
-        str(c.at),
-        str(c.above),
-        str(c.not_applicable),
-        str(c.unrated),
-        str(c.awaiting_review),
-        format_number(a.value, share),
-        format_number(a.target),
-        format_number(a.gap),
+        c.practices,
+        *([c.out_of_scope] if chosen else []),
+        c.below,
+        c.at,
+        c.above,
+        c.not_applicable,
+        c.unrated,
+        c.awaiting_review,
     ]
+
+
+def _rollup_values(r: RollUp, chosen: bool) -> list[str | int | float | None]:
+    """A roll-up row as numbers (counts as integers, figures as numbers or empty), for spreadsheets."""
+    a = r.aggregate
+    return [_group_name(r), *_rollup_counts(r, chosen), a.value, a.target, a.gap]
+
+
+def _rollup_cells(r: RollUp, share: bool, chosen: bool = False) -> list[str]:
+    a = r.aggregate
+    counts = [str(n) for n in _rollup_counts(r, chosen)]
+    return [_group_name(r), *counts, format_number(a.value, share), format_number(a.target), format_number(a.gap)]
+
+
+def _chosen(report: ScoreReport) -> bool:
+    """True when the assessment covers only some practices: tables then show how many were not chosen."""
+    return report.overall.counts.out_of_scope > 0
 
 
 def _rollup_header(report: ScoreReport) -> list[str]:
     label = report.overall.aggregate.label
     return [
         "Group",
-        "Practices",
+        "Practices" if not _chosen(report) else "Practices in this assessment",
+        *(["Not chosen"] if _chosen(report) else []),
         "Below",
         "At",
         "Above",
@@ -248,6 +276,18 @@ def _level_ticks(catalog: Catalog) -> list[str]:
     return [f"{n} {catalog.level_name(n)}" for n in range(5)]
 
 
+LEVEL_ZERO_STUB = 0.12
+"""Height of the bar drawn for level 0, so that "level 0" is visible and never looks like "not rated"."""
+
+
+def _level_bar(ax: Any, x: float, level: int, width: float, colour: str, edge: str, hatch: str | None) -> None:
+    """One level bar; level 0 is a short stub labelled 0 rather than a bar of no height."""
+    height = level if level > 0 else LEVEL_ZERO_STUB
+    ax.bar(x, height, width, color=colour, edgecolor=edge, linewidth=0.6, hatch=hatch)
+    if level == 0:
+        ax.text(x, height + 0.03, "0", ha="center", va="bottom", fontsize=7, fontweight="bold", color="#333333")
+
+
 def chart_target_vs_current(report: ScoreReport, catalog: Catalog) -> bytes:
     """Paired bars per practice, grouped by domain: target level (grey) beside current level (by status). PNG bytes."""
     from matplotlib.figure import Figure
@@ -269,23 +309,18 @@ def chart_target_vs_current(report: ScoreReport, catalog: Catalog) -> bytes:
         x += 0.8
     w = 0.38
     for xi, p in zip(xs, report.practices, strict=True):
+        if p.status == "out_of_scope":
+            ax.text(xi, 0.08, "–", ha="center", va="bottom", fontsize=9, color="#999999")
+            continue
         if p.target is not None and p.target.level is not None:
-            ax.bar(xi - w / 2, p.target.level, w, color=_COLOURS["target"], edgecolor="#555555", linewidth=0.6)
+            _level_bar(ax, xi - w / 2, p.target.level, w, _COLOURS["target"], "#555555", None)
         if p.status == "not_applicable":
             ax.text(xi, 0.08, "n/a", ha="center", va="bottom", fontsize=8, color="#555555")
         elif p.status == "unrated":
             ax.text(xi + w / 2, 0.08, "?", ha="center", va="bottom", fontsize=9, color="#555555")
         elif p.current is not None and p.current.level is not None:
             pending = p.status == "awaiting_review"
-            ax.bar(
-                xi + w / 2,
-                p.current.level,
-                w,
-                color=_COLOURS[p.status],
-                edgecolor="#333333",
-                linewidth=0.6,
-                hatch="//" if pending else None,
-            )
+            _level_bar(ax, xi + w / 2, p.current.level, w, _COLOURS[p.status], "#333333", "//" if pending else None)
     ax.set_xticks(xs)
     ax.set_xticklabels([p.id for p in report.practices], fontsize=8)
     ax.set_ylim(0, 4.4)
@@ -305,6 +340,14 @@ def chart_target_vs_current(report: ScoreReport, catalog: Catalog) -> bytes:
         Patch(facecolor=_COLOURS["awaiting_review"], edgecolor="#333333", hatch="//", label="proposed, awaiting review"),
     ]
     ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=5, frameon=False)
+    fig.text(
+        0.5,
+        0.015,
+        "A short bar marked 0 is level 0 (not done at all); ? = not rated yet; n/a = not applicable; – = not in this assessment",
+        ha="center",
+        fontsize=7,
+        color="#555555",
+    )
     fig.subplots_adjust(left=0.09, right=0.99, top=0.92, bottom=0.25)
     return _png(fig)
 
@@ -328,9 +371,9 @@ def chart_heat_table(report: ScoreReport, catalog: Catalog) -> bytes:
             ax.text(-0.1, i + 0.5, label, ha="right", va="center", fontsize=9, fontweight="bold")
             continue
         ax.text(-0.1, i + 0.5, label if len(label) <= 56 else label[:54] + "…", ha="right", va="center", fontsize=8)
-        if p.status == "not_applicable":
+        if p.status in ("not_applicable", "out_of_scope"):
             ax.add_patch(Rectangle((0, i), 5, 1, facecolor=_COLOURS["na"], edgecolor="#ffffff"))
-            ax.text(2.5, i + 0.5, "not applicable", ha="center", va="center", fontsize=8, color="#555555")
+            ax.text(2.5, i + 0.5, STATUS_LABELS[p.status], ha="center", va="center", fontsize=8, color="#555555")
             continue
         cur = p.current.level if p.current is not None else None
         confirmed = p.current_status == "confirmed"
@@ -392,12 +435,62 @@ def _md_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]
     return out
 
 
+def _practices_assessed(report: ScoreReport) -> str:
+    """How many practices the assessment covers: all, or the ones chosen."""
+    c = report.overall.counts
+    if not c.out_of_scope:
+        return f"all {c.practices}"
+    chosen = [p.id for p in report.practices if p.status != "out_of_scope"]
+    return f"{c.practices} of {c.practices + c.out_of_scope}, chosen for this assessment: {', '.join(chosen)}"
+
+
+def objectives_text(assessment: Assessment) -> str | None:
+    """The business objectives in one line, or None when none were recorded."""
+    o = assessment.objectives
+    if o is None or not (o.priorities or o.appetite or o.obligations):
+        return None
+    parts = []
+    if o.priorities:
+        parts.append("worst harm: " + ", ".join(HARM_WORDS.get(h, h) for h in o.priorities))
+    if o.appetite:
+        parts.append(f"risk appetite: {o.appetite}")
+    if o.obligations:
+        parts.append("must meet: " + ", ".join(o.obligations))
+    return "; ".join(parts)
+
+
+def _header_rows(report: ScoreReport, assessment: Assessment) -> list[list[str]]:
+    m = assessment.metadata
+    rows = [
+        ["System", m.system_name],
+        ["Industry", m.industry or "—"],
+        ["Profile", report.profile or "—"],
+        ["Assessors", ", ".join(m.assessors) or "—"],
+        ["Assessment ID", report.assessment_id],
+        ["Practices assessed", _practices_assessed(report)],
+    ]
+    objectives = objectives_text(assessment)
+    if objectives:
+        rows.append(["Business objectives", objectives])
+    rows.append(["Started / last updated", f"{_when(m.created_at)} / {_when(m.updated_at)}"])
+    rows.append(["Catalog version", f"{report.catalog_version} (assessment made against {report.assessment_catalog_version})"])
+    rows.append(["Roll-up strategy", f"{report.strategy}: {strategy_title(report.strategy)}"])
+    return rows
+
+
+def target_source_text(p: PracticeScore) -> str:
+    """Where a target comes from, with defaults marked as such: ``profile (default)``."""
+    if p.target_source is None:
+        return "—"
+    return f"{p.target_source} (default)" if p.target_default else p.target_source
+
+
 def _practice_row(p: PracticeScore) -> list[str]:
     return [
         p.id,
         p.name,
         _rating(p.target),
-        p.target_source or "—",
+        target_source_text(p),
         _rating(p.current),
         p.current_status or "—",
         STATUS_LABELS[p.status],
@@ -414,19 +507,7 @@ def render_markdown(report: ScoreReport, assessment: Assessment, catalog: Catalo
     m = assessment.metadata
     share = _is_share(report)
     L: list[str] = [f"# IoT SMM assessment report: {m.system_name}", ""]
-    L += _md_table(
-        ["", ""],
-        [
-            ["System", m.system_name],
-            ["Industry", m.industry or "—"],
-            ["Profile", report.profile or "—"],
-            ["Assessors", ", ".join(m.assessors) or "—"],
-            ["Assessment ID", assessment.id],
-            ["Started / last updated", f"{_when(m.created_at)} / {_when(m.updated_at)}"],
-            ["Catalog version", f"{report.catalog_version} (assessment made against {report.assessment_catalog_version})"],
-            ["Roll-up strategy", f"{report.strategy}: {strategy_title(report.strategy)}"],
-        ],
-    )
+    L += _md_table(["", ""], _header_rows(report, assessment))
     L += ["", f"> **SMM caveat:** {report.caveat}", ""]
     if m.system_description:
         L += ["## System", "", m.system_description, ""]
@@ -437,9 +518,9 @@ def render_markdown(report: ScoreReport, assessment: Assessment, catalog: Catalo
         f"> {line}" if line else ">" for line in report.strategy_rule.split("\n")
     ]
     L += ["", "### Domains", ""]
-    L += _md_table(_rollup_header(report), [_rollup_cells(r, share) for r in [*report.domains, report.overall]])
+    L += _md_table(_rollup_header(report), [_rollup_cells(r, share, _chosen(report)) for r in [*report.domains, report.overall]])
     L += ["", "### Subdomains", ""]
-    L += _md_table(_rollup_header(report), [_rollup_cells(r, share) for r in report.subdomains])
+    L += _md_table(_rollup_header(report), [_rollup_cells(r, share, _chosen(report)) for r in report.subdomains])
     L += ["", "## Practices", ""]
     L += _md_table(PRACTICE_HEADER, [_practice_row(p) for p in report.practices])
     if charts is not None:
@@ -448,8 +529,11 @@ def render_markdown(report: ScoreReport, assessment: Assessment, catalog: Catalo
     L += ["", "## Roadmap", ""]
     if not report.roadmap:
         L += ["No practice is below its target.", ""]
+    if report.roadmap:
+        L += [ROADMAP_RULE, ""]
     for item in report.roadmap:
         L += [f"### {_roadmap_title(item)}", ""]
+        L += [f"**Why here:** {item.reason}", ""]
         scope = f"Scope: current {item.current_scope}, target {item.target_scope}"
         L += [scope + (" (scope shortfall)." if item.scope_shortfall else "."), ""]
         L += [f"Indicators needed for level {item.next_level} ({catalog.level_name(item.next_level)}):", ""]
@@ -495,6 +579,9 @@ def render_markdown(report: ScoreReport, assessment: Assessment, catalog: Catalo
         )
         for p in pending
     ] or ["None."]
+    left_out = [p.id for p in report.practices if p.status == "out_of_scope"]
+    if left_out:
+        L += ["", f"Not part of this assessment (not chosen, so neither rated nor counted): {', '.join(left_out)}."]
     L += ["", "## Targets set in this assessment", ""]
     L += _target_lines(assessment, catalog)
     L += ["", "## Provenance", ""]
@@ -533,8 +620,10 @@ def _target_lines(assessment: Assessment, catalog: Catalog) -> list[str]:
     for kind, settings in groups:
         for key in sorted(settings, key=lambda k: (order.get(k, -1), k)):
             s = settings[key]
+            default = {"proposal": " (default: drafted targets accepted in one step)", "profile": " (default: from a profile)"}
             out.append(
                 f"- {kind} {key}: {s.value.label()} set by {s.set_by} on {_when(s.set_at)}"
+                + default.get(s.origin or "", "")
                 + (f"; reason: {s.reason}" if s.reason else "")
             )
     return out
@@ -588,21 +677,7 @@ def render_html(report: ScoreReport, assessment: Assessment, catalog: Catalog) -
         f"<style>{_CSS}</style></head><body>",
         f"<h1>IoT SMM assessment report: {_e(m.system_name)}</h1>",
     ]
-    H.append(
-        _html_table(
-            ["", ""],
-            [
-                ["System", m.system_name],
-                ["Industry", m.industry or "—"],
-                ["Profile", report.profile or "—"],
-                ["Assessors", ", ".join(m.assessors) or "—"],
-                ["Assessment ID", assessment.id],
-                ["Started / last updated", f"{_when(m.created_at)} / {_when(m.updated_at)}"],
-                ["Catalog version", f"{report.catalog_version} (assessment made against {report.assessment_catalog_version})"],
-                ["Roll-up strategy", f"{report.strategy}: {strategy_title(report.strategy)}"],
-            ],
-        )
-    )
+    H.append(_html_table(["", ""], _header_rows(report, assessment)))
     H.append(f'<p class="caveat"><strong>SMM caveat:</strong> {_e(report.caveat)}</p>')
     if m.system_description:
         H += ["<h2>System</h2>", f"<p>{_e(m.system_description)}</p>"]
@@ -612,9 +687,14 @@ def render_html(report: ScoreReport, assessment: Assessment, catalog: Catalog) -
     H += [f"<h3>Roll-up strategy <code>{_e(report.strategy)}</code></h3>", f'<div class="rule">{_e(report.strategy_rule)}</div>']
     H += [
         "<h3>Domains</h3>",
-        _html_table(_rollup_header(report), [_rollup_cells(r, share) for r in [*report.domains, report.overall]]),
+        _html_table(
+            _rollup_header(report), [_rollup_cells(r, share, _chosen(report)) for r in [*report.domains, report.overall]]
+        ),
     ]
-    H += ["<h3>Subdomains</h3>", _html_table(_rollup_header(report), [_rollup_cells(r, share) for r in report.subdomains])]
+    H += [
+        "<h3>Subdomains</h3>",
+        _html_table(_rollup_header(report), [_rollup_cells(r, share, _chosen(report)) for r in report.subdomains]),
+    ]
     H += [
         "<h2>Practices</h2>",
         _html_table(PRACTICE_HEADER, [_practice_row(p) for p in report.practices], [f"s-{p.status}" for p in report.practices]),
@@ -629,8 +709,11 @@ def render_html(report: ScoreReport, assessment: Assessment, catalog: Catalog) -
     H.append("<h2>Roadmap</h2>")
     if not report.roadmap:
         H.append("<p>No practice is below its target.</p>")
+    if report.roadmap:
+        H.append(f"<p>{_e(ROADMAP_RULE)}</p>")
     for item in report.roadmap:
         H.append(f"<h3>{_e(_roadmap_title(item))}</h3>")
+        H.append(f"<p><strong>Why here:</strong> {_e(item.reason)}</p>")
         sc = f"Scope: current {item.current_scope}, target {item.target_scope}" + (
             " (scope shortfall)." if item.scope_shortfall else "."
         )
@@ -697,6 +780,9 @@ def render_html(report: ScoreReport, assessment: Assessment, catalog: Catalog) -
             ]
         )
     )
+    left_out = [p.id for p in report.practices if p.status == "out_of_scope"]
+    if left_out:
+        H.append(f"<p>Not part of this assessment (not chosen, so neither rated nor counted): {_e(', '.join(left_out))}.</p>")
     H += [
         "<h2>Targets set in this assessment</h2>",
         "<ul>",
@@ -721,8 +807,16 @@ def render_html(report: ScoreReport, assessment: Assessment, catalog: Catalog) -
     return "\n".join(H) + "\n"
 
 
+ROADMAP_RULE = (
+    "Order: safety first where people can get hurt, then what protects the other harms the business named, "
+    "then the rest; within each, the least effort first (lowest level, then smallest gap). A quick win is one "
+    "level to climb, up to level 1 or 2."
+)
+
+
 def _roadmap_title(item: RoadmapItem) -> str:
-    return f"{item.rank}. {item.practice} {item.name}: level {item.current_level} → {item.target_level} (gap {item.gap})"
+    quick = " · quick win" if item.quick_win else ""
+    return f"{item.rank}. {item.practice} {item.name}: level {item.current_level} → {item.target_level} (gap {item.gap}){quick}"
 
 
 def _step_indicators(step: RoadmapStep) -> str:
@@ -766,6 +860,7 @@ def csv_rows(report: ScoreReport) -> list[dict[str, object]]:
                 "target_scope": "" if t is None or t.scope is None else t.scope,
                 "target_not_applicable": bool(t and t.not_applicable),
                 "target_source": p.target_source or "",
+                "target_default": p.target_default,
                 "current_level": "" if c is None or c.level is None else c.level,
                 "current_scope": "" if c is None or c.scope is None else c.scope,
                 "current_not_applicable": bool(c and c.not_applicable),
@@ -811,6 +906,8 @@ def _sheet(wb: Any, title: str, header: Sequence[str], rows: Iterable[Sequence[o
         cell.font = Font(bold=True)
     for row in rows:
         ws.append([None if v is None else v for v in row])
+        if not row:
+            continue
         for cell in ws[ws.max_row]:
             if isinstance(cell.value, str):
                 # openpyxl stores a string starting with "=" as a formula; force text so quotes stay quotes.
@@ -836,7 +933,9 @@ def render_xlsx(report: ScoreReport, assessment: Assessment, catalog: Catalog) -
     share = _is_share(report)
     summary: list[Sequence[object]] = [
         ["System", m.system_name],
-        ["Assessment ID", assessment.id],
+        ["Assessment ID", report.assessment_id],
+        ["Practices assessed", _practices_assessed(report)],
+        ["Business objectives", objectives_text(assessment) or ""],
         ["Profile", report.profile or ""],
         ["Catalog version", report.catalog_version],
         ["Assessment made against catalog", report.assessment_catalog_version],
@@ -844,6 +943,7 @@ def render_xlsx(report: ScoreReport, assessment: Assessment, catalog: Catalog) -
         ["Strategy rule", report.strategy_rule],
         ["Caveat", report.caveat],
         ["Practices", c.practices],
+        *([["Not chosen for this assessment", c.out_of_scope]] if c.out_of_scope else []),
         ["Below target", c.below],
         ["At target", c.at],
         ["Above target (possible over-investment)", c.above],
@@ -855,15 +955,22 @@ def render_xlsx(report: ScoreReport, assessment: Assessment, catalog: Catalog) -
         *[["Warning", w] for w in report.warnings],
         [],
         _rollup_header(report),
-        *[_rollup_cells(r, share) for r in [*report.domains, report.overall, *report.subdomains]],
+        *[_rollup_values(r, _chosen(report)) for r in [*report.domains, report.overall, *report.subdomains]],
     ]
-    _sheet(wb, "Summary", ["Item", "Value"], summary, [36, 90])
+    ws = _sheet(wb, "Summary", ["Item", "Value"], summary, [36, 90])
+    # Roll-up figures are numbers, so a spreadsheet can sort and chart them: a share shows as a percentage,
+    # a level with at most two decimals (whole levels without any).
+    figures = len(_rollup_header(report)) - 3
+    for row in ws.iter_rows(min_row=ws.max_row - len(report.domains) - len(report.subdomains)):
+        for cell in row[figures:]:
+            if isinstance(cell.value, int | float):
+                cell.number_format = "0%" if share and cell.column == figures + 1 else "0.##"
     _sheet(
         wb,
         "Ratings",
         [col.replace("_", " ") for col in CSV_COLUMNS],
         [[v if v != "" else None for v in row.values()] for row in csv_rows(report)],
-        [10, 36, 8, 10, 8, 10, 10, 10, 8, 10, 10, 10, 16, 6, 10, 8, 8, 8, 40, 10, 14],
+        [10, 36, 8, 10, 8, 10, 10, 10, 10, 8, 10, 10, 10, 16, 6, 10, 8, 8, 8, 40, 10, 14],
     )
     _sheet(
         wb,
@@ -879,6 +986,8 @@ def render_xlsx(report: ScoreReport, assessment: Assessment, catalog: Catalog) -
             "Target scope",
             "Scope shortfall",
             "Next level",
+            "Quick win",
+            "Why here",
             "Indicators for the next level",
             "Steps to the target",
         ],
@@ -894,12 +1003,14 @@ def render_xlsx(report: ScoreReport, assessment: Assessment, catalog: Catalog) -
                 i.target_scope,
                 i.scope_shortfall,
                 i.next_level,
+                i.quick_win,
+                i.reason,
                 "\n".join(f"{x.id}: {x.text}" for x in i.next_indicators),
                 "\n".join(f"Level {s.level} ({s.name}): {', '.join(s.indicator_ids)}" for s in i.steps),
             ]
             for i in report.roadmap
         ],
-        [6, 9, 32, 8, 8, 6, 10, 10, 9, 8, 80, 50],
+        [6, 9, 32, 8, 8, 6, 10, 10, 9, 8, 8, 60, 80, 50],
     )
     prov_rows: list[list[object]] = []
     for pid in _ordered_ids(assessment.current, catalog):

@@ -12,6 +12,11 @@ own formula, which the Practitioner's Guide does not publish in a form we could 
 
 In the SMM a higher level is not always better: the aim is to *match* the target the business chose,
 so a practice above its target is flagged as possible over-investment rather than praised.
+
+Only the practices chosen for the assessment (``metadata.practices``; all of them when none were chosen)
+are counted: the others are ``out_of_scope``, never "unrated". The roadmap is ordered by what matters
+(see :func:`build_roadmap`): safety first where people can get hurt, then what protects the business's
+other stated objectives, then the least effort, each step with a one-line reason.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.assessment import Assessment, Rating, effective_targets
+from assistant.assessment import HARM_WORDS, Assessment, BusinessObjectives, Rating, effective_targets
 from assistant.catalog import Catalog
 from assistant.errors import InputError
 
@@ -37,8 +42,17 @@ CAVEAT = (
     "a roll-up is a summary chosen by the assessor, not the SMM's own scoring formula."
 )
 
-Status = Literal["below", "at", "above", "not_applicable", "unrated", "awaiting_review", "no_target"]
-STATUSES: tuple[Status, ...] = ("below", "at", "above", "not_applicable", "unrated", "awaiting_review", "no_target")
+Status = Literal["below", "at", "above", "not_applicable", "unrated", "awaiting_review", "no_target", "out_of_scope"]
+STATUSES: tuple[Status, ...] = (
+    "below",
+    "at",
+    "above",
+    "not_applicable",
+    "unrated",
+    "awaiting_review",
+    "no_target",
+    "out_of_scope",
+)
 COMPARED: frozenset[str] = frozenset({"below", "at", "above"})
 """Statuses for which a gap exists: applicable, confirmed, with a target level."""
 _RATED: frozenset[str] = COMPARED | {"no_target"}
@@ -68,12 +82,16 @@ class PracticeScore(_Out):
     """Where the target was set or inherited from."""
     target_reason: str | None
     """The reason recorded with the target."""
+    target_default: bool = False
+    """True when the target is a default nobody chose one by one (a profile's template, or drafted targets
+    accepted in one step)."""
     current: Rating | None
     """The current rating, confirmed or only proposed; none when the practice was not rated."""
     current_status: Literal["confirmed", "proposed"] | None
     """Whether a reviewer confirmed the current rating; proposed ratings are never counted."""
     status: Status
-    """below / at / above target, not_applicable, unrated, awaiting_review (proposed only) or no_target."""
+    """below / at / above target, not_applicable, unrated, awaiting_review (proposed only), no_target, or
+    out_of_scope (not chosen for this assessment and not rated)."""
     gap: int | None
     """Target level minus confirmed current level; only for below / at / above."""
     scope_shortfall: bool
@@ -88,7 +106,7 @@ class StatusCounts(_Out):
     """How many practices of a group have each status."""
 
     practices: int
-    """Practices in the group."""
+    """Practices of the group in scope of the assessment (chosen for it); the statuses below add up to this."""
     below: int
     """Confirmed and below target."""
     at: int
@@ -105,6 +123,8 @@ class StatusCounts(_Out):
     """Confirmed but without a target, so no gap."""
     scope_shortfalls: int
     """Compared practices whose current scope is less specific than the target scope."""
+    out_of_scope: int = 0
+    """Practices of the group not chosen for this assessment: neither rated nor counted above."""
 
 
 class Aggregate(_Out):
@@ -186,6 +206,13 @@ class RoadmapItem(_Out):
     """Every indicator of the next level, with its text."""
     steps: list[RoadmapStep]
     """Each level from the next one up to the target."""
+    priority: Literal["safety", "objective", "effort"] = "effort"
+    """Why it is in its group: ``safety`` (people can get hurt and this practice guards against it),
+    ``objective`` (it protects another harm the business named), ``effort`` (placed by effort alone)."""
+    quick_win: bool = False
+    """One level to climb, to level 1 or 2: little effort for a real gain."""
+    reason: str = ""
+    """Why the step is where it is, in one line."""
 
 
 class ScoreReport(_Out):
@@ -220,7 +247,7 @@ class ScoreReport(_Out):
     overall: RollUp
     """Roll-up over every practice."""
     roadmap: list[RoadmapItem]
-    """Practices below target, most urgent first."""
+    """Practices below target, in the order to address them (see :func:`build_roadmap`)."""
     warnings: list[str]
     """Problems that did not stop scoring, such as a catalog version mismatch."""
 
@@ -253,14 +280,14 @@ def _mean(values: Sequence[int]) -> float | None:
 
 
 def rollup_min(items: Sequence[PracticeScore]) -> Aggregate:
-    """Weakest link: the lowest confirmed current level.
+    """Weakest link: a group is only as strong as its weakest practice.
 
-    Rule: current (the headline) is the lowest confirmed current level among the applicable
-    practices of the group; target is the lowest target level among the practices that have both a
-    target and a confirmed rating; gap is the largest single-practice gap (target minus current),
-    i.e. how far the worst practice is from its own target (negative when every practice is above
-    target). Not-applicable, unrated and awaiting-review practices are excluded and counted. This is
-    non-compensatory, in the spirit of C2M2: one weak practice holds the whole group down.
+    The figure shown is the lowest confirmed level of any practice in the group. The target shown is the
+    lowest target, and the gap is the largest distance between any one practice and its own target
+    (negative when every practice is above its target). A practice that is strong elsewhere cannot
+    make up for a weak one: one weak practice holds the whole group down, just as one unlocked door
+    lets a burglar in however good the other locks are. Practices that do not apply, have no rating
+    yet or await review are left out and counted separately.
     """
     levels = _levels(items)
     compared = _compared(items)
@@ -274,13 +301,13 @@ def rollup_min(items: Sequence[PracticeScore]) -> Aggregate:
 
 
 def rollup_mean(items: Sequence[PracticeScore]) -> Aggregate:
-    """Arithmetic mean: a summary for dashboards, not an SMM formula.
+    """Average: a quick overall impression, not an SMM formula.
 
-    Rule: current (the headline) is the arithmetic mean of the confirmed current levels of the
-    applicable practices of the group; target is the mean target level and gap the mean gap
-    (target minus current), both over the practices that have a target and a confirmed rating, so a
-    practice above target offsets one below. Not-applicable, unrated and awaiting-review practices are
-    excluded and counted. Scope is never averaged. A mean hides weak practices: read it with min.
+    The figure shown is the average of the confirmed levels of the practices in the group; the target
+    and the gap are averages too, over the practices that have both a target and a confirmed level.
+    Because it is an average, a practice above its target makes up for one below it, so a weak practice
+    can hide behind strong ones: look at the weakest link (min) as well. Practices that do not apply,
+    have no rating yet or await review are left out and counted separately; scope is never averaged.
     """
     levels = _levels(items)
     compared = _compared(items)
@@ -294,13 +321,13 @@ def rollup_mean(items: Sequence[PracticeScore]) -> Aggregate:
 
 
 def rollup_share_at_target(items: Sequence[PracticeScore]) -> Aggregate:
-    """Share of practices at or above target.
+    """Share at target: how many practices already reach their target.
 
-    Rule: the headline is the number of practices whose confirmed current level is at or above
-    their target level, divided by the number of applicable practices that have both a target and a
-    confirmed rating (a value from 0 to 1). Scope shortfalls do not lower the share; they are counted
-    separately. Not-applicable, unrated, awaiting-review and no-target practices are excluded from
-    both numerator and denominator and counted. No level or gap is averaged.
+    The figure shown is the share (0 to 100 %) of practices whose confirmed level reaches or passes
+    their target, out of the practices that have both a target and a confirmed level. A practice whose
+    scope falls short still counts as reaching its target here; scope shortfalls are listed separately.
+    Practices that do not apply, have no rating or target yet, or await review are left out and counted
+    separately. No level or gap is averaged.
     """
     compared = _compared(items)
     met = sum(1 for p in compared if p.status in ("at", "above"))
@@ -346,13 +373,14 @@ def strategy_rule(name: str) -> str:
 # ------------------------------------------------------------------------------------------ score
 
 
-def _status(target: Rating | None, current: Rating | None, current_status: str | None) -> Status:
+def _status(target: Rating | None, current: Rating | None, current_status: str | None, in_scope: bool = True) -> Status:
     # Order matters: a not-applicable target makes any current rating moot, and a proposed rating
-    # must never be counted, even when it says "not applicable".
+    # must never be counted, even when it says "not applicable". A practice nobody chose for the
+    # assessment is not "unrated"; one that was rated anyway is counted like any other.
     if target is not None and target.not_applicable:
         return "not_applicable"
     if current is None:
-        return "unrated"
+        return "unrated" if in_scope else "out_of_scope"
     if current_status != "confirmed":
         return "awaiting_review"
     if current.not_applicable:
@@ -383,7 +411,7 @@ def score_practices(assessment: Assessment, catalog: Catalog) -> list[PracticeSc
         target = et.value if et else None
         current = cr.value if cr else None
         current_status = cr.status if cr else None
-        status = _status(target, current, current_status)
+        status = _status(target, current, current_status, assessment.in_scope(pid))
         gap: int | None = None
         steps: int | None = None
         if status in COMPARED:
@@ -402,6 +430,7 @@ def score_practices(assessment: Assessment, catalog: Catalog) -> list[PracticeSc
                 target=target,
                 target_source=et.source if et else None,
                 target_reason=et.reason if et else None,
+                target_default=et.default if et else False,
                 current=current,
                 current_status=current_status,
                 status=status,
@@ -419,7 +448,9 @@ def count_statuses(items: Sequence[PracticeScore]) -> StatusCounts:
     by = {s: 0 for s in STATUSES}
     for p in items:
         by[p.status] += 1
-    return StatusCounts(practices=len(items), scope_shortfalls=sum(1 for p in items if p.scope_shortfall), **by)
+    return StatusCounts(
+        practices=len(items) - by["out_of_scope"], scope_shortfalls=sum(1 for p in items if p.scope_shortfall), **by
+    )
 
 
 def _rollup(
@@ -428,19 +459,113 @@ def _rollup(
     return RollUp(kind=kind, id=gid, name=name, counts=count_statuses(items), aggregate=fn(items))
 
 
-def build_roadmap(practices: Sequence[PracticeScore], catalog: Catalog) -> list[RoadmapItem]:
-    """Practices below target, ordered by gap (largest first), then target level (highest first), then catalog order.
+SAFETY_PRACTICES: tuple[str, ...] = ("E1.1", "E1.2", "H1.2", "H3.2", "E2.2", "G2.1")
+"""Practices that keep people from getting hurt when a connected system is attacked: nobody but the right
+people and devices can command it (E1.1, E1.2), known holes are fixed (H1.2), it recovers and fails
+safely (H3.2), it cannot be tampered with by hand (E2.2), and how someone could be hurt has been worked
+out (G2.1). They come first in the roadmap when the business named people getting hurt."""
 
-    Each item lists every indicator of the next level (current + 1) and one step per level up to the target.
+PROTECTS: dict[str, tuple[str, ...]] = {
+    "availability": ("H3.2", "H3.1", "H2.1", "G3.2", "E2.1"),
+    "privacy": ("E3.1", "E3.2", "E1.2", "E1.1"),
+    "financial": ("G2.2", "G1.1", "G3.1"),
+    "reputation": ("H1.1", "H1.2", "H2.2", "G1.2"),
+}
+"""For each other harm the business can name, the practices that protect against it most directly."""
+
+ROLES: dict[str, str] = {
+    "G1.1": "someone owns security, with a plan and a budget",
+    "G1.2": "the laws, standards and contracts the system must meet are known and met",
+    "G2.1": "the ways someone could attack the system, and who could get hurt, are worked out",
+    "G2.2": "how much risk to accept is decided on purpose",
+    "G3.1": "parts and software bought from suppliers are checked",
+    "G3.2": "the outside firms and services the system relies on are checked",
+    "E1.1": "every person and device has its own login, with no shared passwords",
+    "E1.2": "only the right people and devices can reach and command the system, and networks are kept apart",
+    "E2.1": "you know which devices and software run where, and changes are controlled",
+    "E2.2": "devices cannot be tampered with by hand",
+    "E3.1": "it is decided which data needs protecting, and how",
+    "E3.2": "data is protected in practice, for example encrypted",
+    "H1.1": "weaknesses are looked for before attackers find them",
+    "H1.2": "known holes are fixed with updates",
+    "H2.1": "attacks and failures are noticed while they happen",
+    "H2.2": "warnings about new threats reach you",
+    "H3.1": "people know what to do when something goes wrong",
+    "H3.2": "the system recovers, and keeps running safely, after an incident",
+}
+"""What each practice makes sure of, in plain words, for the roadmap's reasons."""
+
+
+def _role(p: PracticeScore) -> str:
+    return ROLES.get(p.id, p.name.lower())
+
+
+def _harms(p: PracticeScore, objectives: BusinessObjectives) -> list[str]:
+    harms: list[str] = [h for h in objectives.priorities if p.id in PROTECTS.get(h, ())]
+    if objectives.obligations and p.id == "G1.2":
+        harms.append("obligations")
+    return harms
+
+
+def _roadmap_place(
+    p: PracticeScore, objectives: BusinessObjectives | None
+) -> tuple[int, Literal["safety", "objective", "effort"], str]:
+    """The group of a practice below target (0 safety, 1 another stated objective, 2 effort only) and why."""
+    if objectives is not None and objectives.people_can_get_hurt and p.id in SAFETY_PRACTICES:
+        return 0, "safety", f"Safety first: people can get hurt, and this practice makes sure {_role(p)}."
+    harms = _harms(p, objectives) if objectives is not None else []
+    if harms:
+        said = [HARM_WORDS.get(h, "breaking the laws or contracts named") for h in harms]
+        named = " and ".join(said)
+        return 1, "objective", f"Protects against {named}, named among the worst harms: it makes sure {_role(p)}."
+    if objectives is not None and (objectives.priorities or objectives.obligations):
+        return 2, "effort", "None of the stated objectives depends on it most, so it is placed by effort."
+    return 2, "effort", "No business objectives are recorded, so it is placed by effort."
+
+
+def _effort_text(current: int, gap: int, quick_win: bool) -> str:
+    if quick_win:
+        return f"Quick win: one level, up to level {current + 1}."
+    if current == 0:
+        return f"Nothing is in place yet: level 1 is the first step, {gap} levels to the target."
+    return f"{gap} level{'s' if gap != 1 else ''} to climb from level {current}."
+
+
+def build_roadmap(
+    practices: Sequence[PracticeScore], catalog: Catalog, objectives: BusinessObjectives | None = None
+) -> list[RoadmapItem]:
+    """Practices below target, ordered by what matters, each with a one-line reason.
+
+    The rule, applied in this order:
+
+    1. **Safety first.** When the business named people getting hurt among its worst harms, the
+       practices of :data:`SAFETY_PRACTICES` that are below target come first.
+    2. **Then the other stated objectives.** Practices that protect another harm the business named
+       (:data:`PROTECTS`: production stopping, data leaking, money, reputation; G1.2 when laws or
+       contracts were named).
+    3. **Then the rest**, placed by effort only (also every practice when no objectives are recorded).
+
+    Within each group, effort decides: the lowest current level first (its next step is the cheapest
+    and closes the most basic exposure), then the smallest gap (quick wins before long climbs), then
+    catalog order. A *quick win* is one level to climb, up to level 1 or 2. Each item lists every
+    indicator of the next level (current + 1) and one step per level up to the target.
     """
     order = {pid: i for i, pid in enumerate(catalog.practices)}
-    below = [p for p in practices if p.status == "below"]
-    below.sort(key=lambda p: (-(p.gap or 0), -(p.target.level if p.target and p.target.level is not None else 0), order[p.id]))
+    placed: list[tuple[tuple[int, int, int, int], PracticeScore, Literal["safety", "objective", "effort"], str]] = []
+    for p in practices:
+        if p.status != "below":
+            continue
+        assert p.current is not None and p.target is not None and p.current.level is not None and p.target.level is not None
+        tier, priority, why = _roadmap_place(p, objectives)
+        placed.append(((tier, p.current.level, p.gap or 0, order.get(p.id, len(order))), p, priority, why))
+    placed.sort(key=lambda x: x[0])
     items: list[RoadmapItem] = []
-    for rank, p in enumerate(below, start=1):
+    for rank, (_, p, priority, why) in enumerate(placed, start=1):
         assert p.current is not None and p.target is not None and p.current.level is not None and p.target.level is not None
         practice = catalog.practices[p.id]
         nxt = p.current.level + 1
+        gap = p.gap or 0
+        quick = gap == 1 and nxt <= 2
         steps = []
         for n in range(nxt, p.target.level + 1):
             lvl = practice.level(n)
@@ -456,13 +581,16 @@ def build_roadmap(practices: Sequence[PracticeScore], catalog: Catalog) -> list[
                 name=p.name,
                 current_level=p.current.level,
                 target_level=p.target.level,
-                gap=p.gap or 0,
+                gap=gap,
                 current_scope=p.current.scope or "general",
                 target_scope=p.target.scope or "general",
                 scope_shortfall=p.scope_shortfall,
                 next_level=nxt,
                 next_indicators=[IndicatorRef(id=i.id, text=i.text) for i in practice.level(nxt).indicators],
                 steps=steps,
+                priority=priority,
+                quick_win=quick,
+                reason=f"{why} {_effort_text(p.current.level, gap, quick)}",
             )
         )
     return items
@@ -517,7 +645,7 @@ def score(assessment: Assessment, catalog: Catalog, strategy: str = DEFAULT_STRA
         subdomains=subdomains,
         domains=domains,
         overall=_rollup("overall", "all", "All practices", practices, fn),
-        roadmap=build_roadmap(practices, catalog),
+        roadmap=build_roadmap(practices, catalog, assessment.objectives),
         warnings=_warnings(assessment, catalog),
     )
 

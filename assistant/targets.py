@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.assessment import Rating
+from assistant.assessment import Rating, profile_default_reason
 from assistant.catalog import Catalog, ScopeId
 
 Priority = Literal["safety", "availability", "privacy", "financial", "reputation"]
@@ -110,7 +110,8 @@ def propose_targets(catalog: Catalog, objectives: Objectives, profile_id: str | 
     for pid, practice in catalog.practices.items():
         if profile is not None and pid in profile.targets:
             t = profile.targets[pid]
-            level, sc, reason = t.level, t.scope, f"Profile {profile.id}: {t.reason}"
+            # The profile's own reason was written for its example system, not this one: say only where it came from.
+            level, sc, reason = t.level, t.scope, profile_default_reason(profile.title)
         else:
             level, sc = base, scope
             reason = f"Baseline for a {objectives.appetite or 'medium'} risk appetite."

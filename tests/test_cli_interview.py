@@ -32,6 +32,7 @@ def test_interview_in_the_terminal_with_resume(data_dir: Path, tmp_path: Path) -
         "We build Wi-Fi cameras for homes. We push firmware updates when a customer complains.",
         "No.",
         "Not that I know of.",
+        "No.",
     ]
     first = run(
         ["interview", "--practices", "H1.2", "--no-objectives", "--profile", "residential-cameras", "--name", "Cams"],
@@ -79,8 +80,17 @@ def test_demo_writes_a_report(data_dir: Path, tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     a = json.loads((out / "assessment.json").read_text())
     assert a["metadata"]["profile"] == "bottling-line"
-    assert len([r for r in a["current"].values() if r["status"] == "confirmed"]) >= 10
+    # Every practice ends decided, as the README promises: proposals accepted as they are, and where the scripted
+    # stakeholder knows of nothing, level 0 recorded by the demo's reviewer with the reason.
+    assert len(a["current"]) == 18 and {r["status"] for r in a["current"].values()} == {"confirmed"}
+    decisions = {pid: r["provenance"] for pid, r in a["current"].items()}
+    assert {d["decision"] for d in decisions.values()} <= {"accept", "modify"}
+    for pid, d in decisions.items():
+        if d["decision"] == "modify":
+            assert a["current"][pid]["value"]["level"] == 0 and "knows of nothing" in d["decision_reason"], pid
+    assert a["id"] in res.stdout, "the assessment ID is the session ID the demo prints"
     html = (out / "report.html").read_text()
     assert html.rstrip().endswith("</html>")
     assert "bottling" in html.lower()
-    assert (out / "report.md").exists()
+    md = (out / "report.md").read_text()
+    assert "18 practices: " in md and " 0 unrated, 0 awaiting review" in md

@@ -79,7 +79,9 @@ def test_metric_set_hand_computed():
 def test_every_shipped_scenario_loads_and_follows_the_schema(catalog):
     import jsonschema
 
-    schema_path = default_scenario_dir() / "scenario.schema.json"
+    from assistant.evaluation.scenario import scenario_root
+
+    schema_path = scenario_root() / "scenario.schema.json"
     import json
 
     schema = json.loads(schema_path.read_text())
@@ -87,9 +89,10 @@ def test_every_shipped_scenario_loads_and_follows_the_schema(catalog):
     assert len(scenarios) >= 10
     coverage: dict[str, int] = {}
     levels: set[int] = set()
-    for f in sorted(default_scenario_dir().glob("*.yaml")):
-        assert f.read_text().startswith("# yaml-language-server: $schema=scenario.schema.json")
-        jsonschema.validate(yaml.safe_load(f.read_text()), schema)
+    for split in ("dev", "test"):
+        for f in sorted(default_scenario_dir(split).glob("*.yaml")):
+            assert f.read_text().startswith("# yaml-language-server: $schema=../scenario.schema.json")
+            jsonschema.validate(yaml.safe_load(f.read_text()), schema)
     for sc in scenarios:
         for pid, sp in sc.practices.items():
             coverage[pid] = coverage.get(pid, 0) + 1
@@ -99,6 +102,20 @@ def test_every_shipped_scenario_loads_and_follows_the_schema(catalog):
     assert min(coverage.values()) >= 5
     assert levels == {0, 1, 2, 3, 4}
     tags = {t for sc in scenarios for t in sc.tags}
+    assert {"aspiration", "vague", "contradiction", "jargon-free", "manipulation"} <= tags
+
+
+def test_the_frozen_test_split_is_what_the_issue_asks_for(catalog):
+    test = load_scenarios(default_scenario_dir("test"), catalog)
+    assert len(test) >= 12
+    assert len({s.industry for s in test}) >= 8
+    assert not {s.id for s in test} & {s.id for s in load_scenarios(default_scenario_dir("dev"), catalog)}
+    for sc in test:
+        assert set(sc.practices) == set(catalog.practices), sc.id
+        for pid, sp in sc.practices.items():
+            assert sp.note, (sc.id, pid)
+            assert sp.not_applicable or 3 <= len(sp.facts) <= 5, (sc.id, pid)
+    tags = {t for sc in test for t in sc.tags}
     assert {"aspiration", "vague", "contradiction", "jargon-free", "manipulation"} <= tags
 
 
@@ -177,7 +194,7 @@ def test_small_end_to_end_run_and_log_round_trip(services, tmp_path, catalog):
 def test_eval_cli_run_and_report(tmp_path, capsys, built_index, monkeypatch):
     monkeypatch.setattr("assistant.services.CatalogIndex.open", lambda catalog, settings: built_index)
     log_dir = tmp_path / "logs"
-    main(["eval", "run", "--only", "bottling-line", "--log-dir", str(log_dir)])
+    main(["eval", "run", "--split", "dev", "--only", "bottling-line", "--log-dir", str(log_dir)])
     out = capsys.readouterr().out
     assert "within one" in out and "log written" in out
     log = next(log_dir.glob("*_guided.json"))
@@ -187,7 +204,7 @@ def test_eval_cli_run_and_report(tmp_path, capsys, built_index, monkeypatch):
     assert "Confusion matrix" in text and "By practice" in text
     assert "| bottling-line |" in text and "untagged" in text
     with pytest.raises(SystemExit) as exc:
-        main(["eval", "run", "--only", "no-such-scenario", "--log-dir", str(log_dir)])
+        main(["eval", "run", "--split", "dev", "--only", "no-such-scenario", "--log-dir", str(log_dir)])
     assert exc.value.code == 2
     assert "no-such-scenario" in capsys.readouterr().err
 
@@ -211,7 +228,7 @@ def _two_scenario_run(monkeypatch, built_index, log_dir: Path, fail_on: str | No
 
     monkeypatch.setattr("assistant.services.CatalogIndex.open", lambda catalog, settings: built_index)
     monkeypatch.setattr(runner, "run_scenario", flaky)
-    main(["eval", "run", "--only", "residential-cameras", "--only", "bottling-line", "--log-dir", str(log_dir)])
+    main(["eval", "run", "--split", "dev", "--only", "residential-cameras", "--only", "bottling-line", "--log-dir", str(log_dir)])
 
 
 def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, capsys, built_index, monkeypatch):
@@ -260,7 +277,7 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, capsys, built_ind
 
     # The same two scenarios in one go give the same outcomes (the guided engine is deterministic).
     straight = tmp_path / "straight"
-    main(["eval", "run", "--only", "residential-cameras", "--only", "bottling-line", "--log-dir", str(straight)])
+    main(["eval", "run", "--split", "dev", "--only", "residential-cameras", "--only", "bottling-line", "--log-dir", str(straight)])
     again = read_log(next(straight.glob("*_guided.json")))
     assert again.metrics.overall == log.metrics.overall
     assert [o for s in again.samples for o in s.outcomes] == [o for s in log.samples for o in s.outcomes]
@@ -381,7 +398,7 @@ def test_a_dead_model_server_stops_the_run_and_resume_runs_that_scenario_again(t
     monkeypatch.setattr("assistant.services.CatalogIndex.open", lambda catalog, settings: built_index)
     monkeypatch.setattr(runner, "run_scenario", unreachable)
     log_dir = tmp_path / "logs"
-    args = ["eval", "run", "--only", "bottling-line", "--only", "residential-cameras", "--log-dir", str(log_dir)]
+    args = ["eval", "run", "--split", "dev", "--only", "bottling-line", "--only", "residential-cameras", "--log-dir", str(log_dir)]
     with pytest.raises(SystemExit) as exc:
         main(args)
     assert exc.value.code == 2

@@ -578,3 +578,28 @@ def test_cli_search_input_errors(argv: list[str], fragment: str, capsys: pytest.
 def test_cli_search_usage_errors(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(argv, capsys)
     assert code == 2 and "Traceback" not in err and "Error:" in err
+
+
+def test_cli_search_answers_the_question_first(
+    built: Built, catalog: Catalog, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SMM_DATA_DIR", str(built.data))
+    code, out, _ = run(["search", "what does level 3 of patch management require?", "-k", "3"], capsys)
+    assert code == 0
+    flat = " ".join(out.split())
+    assert flat.startswith("Answer: H1.2 Patch Management, level 3 (Consistent) [H1.2-L3]: ")
+    summary = " ".join(catalog.practices["H1.2"].level(3).summary.split())
+    ids = [i.id for i in catalog.practices["H1.2"].level(3).indicators]
+    assert f"{summary} Indicators: {', '.join(ids)}." in flat
+    assert flat.index("Answer:") < flat.index("Catalog text that matches"), "the answer comes before the snippets"
+
+    code, out, _ = run(["search", "everyone", "in", "support", "shares", "one", "admin", "password"], capsys)
+    assert code == 0
+    m = re.match(
+        r"Answer: ([GEH]\d\.\d) .+?, level (\d) \(.+?\) \[\1-L\2\]: (.+) Indicators: ([\w.-]+(?:, [\w.-]+)*)\. ",
+        " ".join(out.split()),
+    )
+    assert m, out
+    pid, level = m.group(1), int(m.group(2))
+    assert pid in ("E1.1", "E1.2"), "a shared admin password is about identities or access control"
+    assert m.group(4).split(", ") == [i.id for i in catalog.practices[pid].level(level).indicators]

@@ -399,3 +399,153 @@ def test_cli_report_from_a_copied_example_outside_the_repo(tmp_path: Path, capsy
     code, _, err = run(["report", str(src), "--format", "md", "-o", str(tmp_path / "out" / "r.md")], capsys)
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["r-levels.png", "r-targets.png", "r.md"]
+
+
+# ------------------------------------------------------------------------ issue 14: what reports say
+
+
+def _save(a: Assessment, path: Path) -> Path:
+    save_assessment(a, path)
+    return path
+
+
+def _summary_rollups(ws: Any) -> tuple[list[Any], list[list[Any]]]:
+    """The roll-up table at the bottom of the Summary sheet: its header and its rows of cells."""
+    rows = list(ws.iter_rows())
+    start = next(i for i, row in enumerate(rows) if row[0].value == "Group")
+    return [c.value for c in rows[start]], [list(r) for r in rows[start + 1 :] if r[0].value]
+
+
+@pytest.mark.parametrize("strategy", list(STRATEGIES))
+def test_xlsx_stores_rollup_figures_as_numbers(
+    strategy: str, tmp_path: Path, catalog: Catalog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from openpyxl import load_workbook
+
+    out = tmp_path / "r.xlsx"
+    code, _, err = run(["report", str(EXAMPLES / "bottling-line.json"), "--strategy", strategy, "-o", str(out)], capsys)
+    assert code == 0, err
+    header, rows = _summary_rollups(load_workbook(out)["Summary"])
+    r = scored("bottling-line", catalog, strategy)[1]
+    assert len(rows) == len(r.domains) + 1 + len(r.subdomains)
+    by_name = {row[0].value: row for row in rows}
+    overall = by_name["All practices"]
+    counts = overall[1 : header.index("Awaiting review") + 1]
+    assert all(type(c.value) is int for c in counts), [(c.value, type(c.value)) for c in counts]
+    value, target, gap = overall[-3:]
+    assert value.data_type == "n" and value.value == pytest.approx(r.overall.aggregate.value)
+    if strategy == "share_at_target":
+        assert value.number_format == "0%" and target.value is None and gap.value is None
+    else:
+        assert target.value == pytest.approx(r.overall.aggregate.target) and target.data_type == "n"
+        assert gap.value == pytest.approx(r.overall.aggregate.gap)
+
+
+def _orange_pixels(png: Path) -> int:
+    """Pixels in the 'below target' colour (#e69f00) of a chart."""
+    import numpy as np
+    from matplotlib.image import imread
+
+    img = np.asarray(imread(str(png))[..., :3] * 255).round().astype(int)
+    return int(np.all(np.abs(img - np.array([0xE6, 0x9F, 0x00])) <= 2, axis=-1).sum())
+
+
+def test_level_zero_is_drawn_and_looks_different_from_unrated(
+    tmp_path: Path, catalog: Catalog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = load_assessment(EXAMPLES / "bottling-line.json", catalog)
+    assert score(a, catalog).practice("G2.1").status == "below"
+    zero = a.model_copy(deep=True)
+    zero.current["G2.1"].value = zero.current["G2.1"].value.model_copy(update={"level": 0})
+    unrated = a.model_copy(deep=True)
+    del unrated.current["G2.1"]
+    pixels = {}
+    for name, variant in (("zero", zero), ("unrated", unrated)):
+        src = _save(variant, tmp_path / f"{name}.json")
+        code, _, err = run(["report", str(src), "--format", "md", "-o", str(tmp_path / f"{name}.md")], capsys)
+        assert code == 0, err
+        pixels[name] = _orange_pixels(tmp_path / f"{name}-targets.png")
+    # Level 0 below target is a visible stub in the "below" colour; an unrated practice has no bar at all.
+    assert pixels["zero"] - pixels["unrated"] > 50, pixels
+
+
+def test_cli_strategies_are_written_in_plain_words(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["strategies"], capsys)
+    assert code == 0
+    flat = " ".join(out.split()).lower()
+    for jargon in ("non-compensatory", "c2m2", "arithmetic", "numerator", "denominator", "headline"):
+        assert jargon not in flat, jargon
+    assert "weakest link" in flat and "one weak practice holds the whole group down" in flat
+
+
+def test_a_report_counts_only_the_practices_chosen(tmp_path: Path, catalog: Catalog, capsys: pytest.CaptureFixture[str]) -> None:
+    a = load_assessment(EXAMPLES / "bottling-line.json", catalog)
+    chosen = ["G1.1", "G2.1", "E1.2", "E2.2", "H1.2", "H3.2"]
+    a.metadata.practices = chosen
+    a.current = {pid: c for pid, c in a.current.items() if pid in chosen[:4]}
+    src = _save(a, tmp_path / "six.json")
+    code, _, err = run(["report", str(src), "--format", "md", "-o", str(tmp_path / "six.md")], capsys)
+    assert code == 0, err
+    md = (tmp_path / "six.md").read_text(encoding="utf-8")
+    assert "| Practices assessed | 6 of 18, chosen for this assessment: G1.1, G2.1, E1.2, E2.2, H1.2, H3.2 |" in md
+    assert "6 practices in this assessment (12 others not chosen): " in md
+    assert " 2 unrated," in md, "only H1.2 and H3.2 were chosen and not rated"
+    assert "Not part of this assessment (not chosen, so neither rated nor counted): G1.2, G2.2" in md
+    r = score(a, catalog)
+    assert not [p for p in r.practices if p.scope_shortfall and p.id not in chosen]
+    rows = list(csv.DictReader(io.StringIO(render_csv(r))))
+    assert sorted(row["practice_id"] for row in rows if row["status"] != "out_of_scope") == sorted(chosen)
+
+
+def test_targets_from_a_profile_are_marked_default_and_carry_no_profile_reasons(
+    tmp_path: Path, catalog: Catalog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An EV wall charger assessed with the cameras' profile as its template: the cameras' reasons must not appear.
+    a = load_assessment(EXAMPLES / "residential-cameras.json", catalog)
+    a.metadata.system_name = "Home EV wall charger"
+    a.metadata.system_description = "A wall charger for electric cars in homes, with a phone app."
+    src = _save(a, tmp_path / "charger-assessment.json")
+    texts = {}
+    for fmt in ("md", "json", "csv", "html"):
+        code, _, err = run(["report", str(src), "--format", fmt, "-o", str(tmp_path / f"charger.{fmt}")], capsys)
+        assert code == 0, err
+        texts[fmt] = (tmp_path / f"charger.{fmt}").read_text(encoding="utf-8")
+    cams = catalog.profiles["residential-cameras"]
+    for pid, t in cams.targets.items():
+        if pid in a.targets.practices:
+            continue
+        for fmt, text in texts.items():
+            assert t.reason not in text, (fmt, pid)
+    assert "| E3.2 | Implementation of Data Protection Controls | 4 (system) | profile (default) |" in texts["md"]
+    data = json.loads(texts["json"])
+    e32 = next(p for p in data["practices"] if p["id"] == "E3.2")
+    assert (
+        e32["target_default"] is True
+        and "Default from the profile 'Cloud-connected home security cameras'" in e32["target_reason"]
+    )
+    rows = {row["practice_id"]: row for row in csv.DictReader(io.StringIO(texts["csv"]))}
+    assert rows["E3.2"]["target_default"] == "true" and rows["H1.2"]["target_default"] == "false"
+
+
+def test_the_roadmap_follows_the_objectives_and_says_why(
+    tmp_path: Path, catalog: Catalog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assistant.assessment import BusinessObjectives
+
+    a = load_assessment(EXAMPLES / "bottling-line.json", catalog)
+    a.objectives = BusinessObjectives(priorities=["safety", "availability"], appetite="low", obligations=["IEC 62443"])
+    src = _save(a, tmp_path / "line.json")
+    code, _, err = run(["report", str(src), "--format", "md", "-o", str(tmp_path / "line.md")], capsys)
+    assert code == 0, err
+    md = (tmp_path / "line.md").read_text(encoding="utf-8")
+    assert "| Business objectives | worst harm: people getting hurt, production or service stopping; " in md
+    roadmap = md.split("## Roadmap", 1)[1].split("## Scope shortfalls", 1)[0]
+    titles = re.findall(r"^### \d+\. (\S+) ", roadmap, re.M)
+    whys = re.findall(r"^\*\*Why here:\*\* (.+)$", roadmap, re.M)
+    assert len(titles) == len(whys) == len(score(a, catalog).roadmap)
+    # H3.2 (2 -> 4, the largest gap) used to come first; now the safety practices lead, cheapest first.
+    assert titles[:5] == ["G2.1", "H1.2", "E1.1", "E1.2", "H3.2"]
+    assert all(w.startswith("Safety first: people can get hurt") for w in whys[:5])
+    assert "production or service stopping" in whys[5]
+    code, out, _ = run(["score", str(src)], capsys)
+    assert code == 0 and "1. G2.1 Threat Modeling (1 → 3): Safety first" in " ".join(out.split())

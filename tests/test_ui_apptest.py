@@ -10,6 +10,7 @@ import csv
 import dataclasses
 import io
 import json
+import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -410,6 +411,9 @@ def test_targets_are_set_and_shown(app: AppTest, services: Any) -> None:
     cams = services.catalog.profiles["residential-cameras"].targets
     assert (eff.loc["E3.1", "Set on"], eff.loc["E3.1", "Target"]) == ("profile", f"{cams['E3.1'].level} ({cams['E3.1'].scope})")
     assert eff.loc["H2.1", "Set on"] == "domain"
+    # The template's targets are defaults, and say where they come from rather than the cameras' own reasons.
+    assert (eff.loc["E3.1", "Default"], eff.loc["H2.1", "Default"], eff.loc["H1.2", "Default"]) == ("default", "", "")
+    assert cams["E3.1"].reason not in eff.loc["E3.1", "Why"] and "Default from the profile" in eff.loc["E3.1", "Why"]
     assert current_interview(services, at).assessment().targets.profile == "residential-cameras"
     button(at, "Stop using it").click().run()
     no_exception(at)
@@ -424,12 +428,20 @@ def test_targets_are_set_and_shown(app: AppTest, services: Any) -> None:
     assert eff.loc["H1.2", "Target"] == "4 (system)", "an existing target is kept"
     e21 = template["E2.1"]
     assert eff.loc["E2.1", "Target"] == f"{e21.level} ({e21.scope})" and eff.loc["E2.1", "Set on"] == "practice"
+    assert eff.loc["E2.1", "Default"] == "default" and e21.reason not in eff.loc["E2.1", "Why"]
     saved = current_interview(services, at).assessment().targets
     assert saved.domains["H"].reason == "Downtime is costly but the line is isolated"
     assert "E2" not in saved.subdomains
 
 
 # -------------------------------------------------------------------------------------- dashboard
+
+
+def session_assessment(iv: Interview) -> Assessment:
+    """The assessment of a session as the app shows and exports it (its ID, chosen practices, objectives, defaults)."""
+    from assistant.session_export import session_assessment as export
+
+    return export(iv)
 
 
 def check_dashboard_matches(at: AppTest, a: Assessment, catalog: Any, strategy: str) -> None:
@@ -490,7 +502,7 @@ def test_dashboard_of_the_current_interview(app: AppTest, services: Any) -> None
     at = open_page(app, "dashboard")
     no_exception(at)
     assert at.radio(key="db-source").value == "interview"
-    check_dashboard_matches(at, iv.assessment(), services.catalog, "min")
+    check_dashboard_matches(at, session_assessment(iv), services.catalog, "min")
     e = frame(at, "db-practices-E").set_index("ID")
     assert e.loc["E1.1", "Current"] == "1 (general)" and e.loc["E1.1", "Review"] == "confirmed"
     proposal = iv.state.practices["H1.2"].proposal
@@ -608,3 +620,123 @@ def test_every_bad_assessment_file_gives_a_message_not_a_traceback(app: AppTest,
     no_exception(at)
     assert any(path.name in e for e in errors(at)), errors(at)
     assert not at.get("download_button")
+
+
+# ------------------------------------------------------------------------------ issue 14: the app's words
+
+
+def all_text(at: AppTest) -> list[str]:
+    """Every text the page shows: Markdown (chat messages included), captions, alerts, in the main area and sidebar."""
+    out: list[str] = []
+    for area in (at.main, at.sidebar):
+        for kind in ("markdown", "caption", "info", "success", "warning", "error"):
+            out += [str(getattr(e, "value", "")) for e in area.get(kind)]
+    return out
+
+
+COMMAND_HINT = re.compile(r"`smm\b|\bsmm\s+[a-z]")
+
+
+@pytest.mark.parametrize(
+    ("terminal", "app"),
+    [
+        (
+            "Interview finished. 2 practice(s) have a confirmed rating. Export the assessment and a report with "
+            "`smm report`, or open the dashboard.",
+            "Interview finished. 2 practice(s) have a confirmed rating. Open the Dashboard page to see the results and "
+            "download the assessment and every report.",
+        ),
+        (
+            "The interview is finished. Use `smm report` or the dashboard to see the results.",
+            "The interview is finished. See the results and download every report on the Dashboard page.",
+        ),
+        (
+            "no practice matches 'x'; see `smm catalog list` for IDs and names.",
+            "no practice matches 'x'; see the Catalog page for IDs and names.",
+        ),
+        ("unknown practice(s) X9.9; use IDs from `smm catalog list`", "unknown practice(s) X9.9; use IDs from the Catalog page"),
+        (
+            "no interview session 'x'; list them with `smm sessions`",
+            "no interview session 'x'; see the saved assessments on the Interview page",
+        ),
+        ("resume with `smm interview --resume ab12cd34`", "resume with the Resume button on the Interview page"),
+        (
+            "a.json: the file is empty; export an assessment with `smm export` or the app",
+            "a.json: the file is empty; download one from the Dashboard page",
+        ),
+        ("see `smm strategies`", "see the roll-up strategy box on the Dashboard page"),
+        ("try `smm eval run --engine llm`", "try the app's pages"),
+        ("the file smm-bottling-line.md and `explain H1.2 level 3`", "the file smm-bottling-line.md and `explain H1.2 level 3`"),
+    ],
+)
+def test_web_wording_names_pages_and_buttons_instead_of_commands(terminal: str, app: str) -> None:
+    from ui.views import web_wording
+
+    assert web_wording(terminal) == app
+    assert not COMMAND_HINT.search(web_wording(terminal))
+
+
+def test_the_app_never_tells_the_user_to_run_a_command(app: AppTest, services: Any) -> None:
+    start_interview(app, ["H1.2"])
+    seen: list[str] = []
+    button(app, "Finish now").click().run()
+    no_exception(app)
+    assert current_interview(services, app).finished
+    seen += all_text(app)
+    app.chat_input[0].set_value("what now?").run()
+    no_exception(app)
+    seen += all_text(app)
+    finished = list(seen)
+    at = app.switch_page("app_pages/catalog.py").run()
+    at.text_input(key="cat-question").set_value("level 2 of underwater basket weaving").run()
+    assert any("no practice matches" in e for e in errors(at))
+    seen += all_text(at)
+    at = show_upload(at, b"   ", "empty.json")
+    assert any("empty.json" in e for e in errors(at))
+    seen += all_text(at)
+    hints = [t for t in seen if COMMAND_HINT.search(t)]
+    assert not hints, hints
+    assert any("Dashboard page" in t for t in finished), "the finished interview points to the Dashboard page"
+
+
+def test_dashboard_of_a_short_assessment(app: AppTest, services: Any, media: _KeptFiles) -> None:
+    iv = Interview.start(
+        services.catalog,
+        services.index,
+        services.engine,
+        services.store,
+        system_name="Line 6",
+        ask_objectives=False,
+        practices=["E1.1", "H1.2"],
+        profile="bottling-line",
+    )
+    iv.say(DESCRIPTION)
+    for _ in range(20):
+        q = iv.pending
+        if q is None or iv.finished:
+            break
+        if q.kind == "review":
+            iv.review("modify", level=0, scope="general", reason="nothing is in place yet")
+        else:
+            iv.say("No.")
+    assert iv.finished
+    app.session_state["smm_session_id"] = iv.session_id
+    at = open_page(app, "dashboard")
+    no_exception(at)
+    check_dashboard_matches(at, session_assessment(iv), services.catalog, "min")
+    # Two practices were chosen: two are counted, none of the other 16 is "unrated".
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Unrated"], metrics["Below target"]) == ("0", "2")
+    assert any("covers the 2 practices chosen for it, of 18" in c.value for c in at.caption)
+    domains = frame(at, "db-domains").set_index("Group")
+    assert domains.loc["All practices", "Practices"] == 2 and domains.loc["All practices", "Unrated"] == 0
+    e = frame(at, "db-practices-E").set_index("ID")
+    assert e.loc["E1.1", "Target from"] == "profile (default)" and e.loc["E2.1", "Status"] == "not in this assessment"
+    # The roadmap says why each step is where it is.
+    roadmap = [x for x in at.expander if x.label[:1].isdigit()]
+    assert len(roadmap) == 2 and all("Why here:" in x.markdown[0].value for x in roadmap)
+    # One ID: the reports name the assessment with the session ID shown on the Interview page.
+    files = downloads(at, media)
+    assert f"<td>Assessment ID</td><td>{iv.session_id}</td>" in files["dl-html"][1].decode()
+    assert json.loads(files["dl-assessment"][1])["id"] == iv.session_id
+    assert json.loads(files["dl-json"][1])["assessment_id"] == iv.session_id

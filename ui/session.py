@@ -62,11 +62,13 @@ def flash_note(message: str) -> None:
 
 
 def show_messages() -> None:
-    """Show (and forget) the messages kept by earlier actions."""
+    """Show (and forget) the messages kept by earlier actions, in the app's words (no command-line hints)."""
+    from ui.views import web_wording  # ui.views imports this module
+
     for msg in st.session_state.pop(_ERRORS, []):
-        st.error(msg, icon=":material/error:")
+        st.error(web_wording(msg), icon=":material/error:")
     for msg in st.session_state.pop(_NOTES, []):
-        st.success(msg, icon=":material/check_circle:")
+        st.success(web_wording(msg), icon=":material/check_circle:")
 
 
 def act(action: Callable[[Interview], Any], success: str | None = None) -> bool:

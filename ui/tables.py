@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from assistant.assessment import Rating
-from assistant.report import STATUS_LABELS
+from assistant.report import STATUS_LABELS, target_source_text
 from assistant.scoring import Comparison, RollUp, ScoreReport
 
 PRACTICE_COLUMNS = ["ID", "Practice", "Target", "Target from", "Current", "Review", "Status", "Gap", "Scope shortfall"]
@@ -40,7 +40,7 @@ def practice_frame(report: ScoreReport, domain: str | None = None) -> pd.DataFra
             "ID": p.id,
             "Practice": p.name,
             "Target": _label(p.target),
-            "Target from": p.target_source or "—",
+            "Target from": target_source_text(p),
             "Current": _label(p.current),
             "Review": p.current_status or "—",
             "Status": STATUS_LABELS.get(p.status, p.status),

@@ -7,6 +7,7 @@ calls the Interview API through :func:`ui.session.act`, so each decision is save
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import streamlit as st
@@ -41,6 +42,61 @@ PHASE_WORDS: dict[str, str] = {
     "review": "reviewing a proposal",
     "done": "finished",
 }
+
+
+# ------------------------------------------------------------------------------------------ wording
+
+# Whole phrases first, where a word-for-word swap would read badly; then any command that is left.
+_WEB_PHRASES: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(r"Export the assessment and a report with `smm report`, or open the dashboard\.", re.I),
+        "Open the Dashboard page to see the results and download the assessment and every report.",
+    ),
+    (
+        re.compile(r"Use `smm report` or the dashboard to see the results\.", re.I),
+        "See the results and download every report on the Dashboard page.",
+    ),
+    (re.compile(r"list them with `smm sessions`", re.I), "see the saved assessments on the Interview page"),
+    (re.compile(r"export an assessment with `smm export` or the app", re.I), "download one from the Dashboard page"),
+]
+WEB_PLACES: dict[str, str] = {
+    "report": "the Dashboard page's download buttons",
+    "export": 'the Dashboard page\'s "Assessment JSON" download button',
+    "score": "the Dashboard page",
+    "compare": "the comparison on the Dashboard page",
+    "strategies": "the roll-up strategy box on the Dashboard page",
+    "catalog": "the Catalog page",
+    "explain": "the Catalog page",
+    "search": "the Catalog page",
+    "index": "the Settings page",
+    "sessions": "the saved assessments on the Interview page",
+    "interview": "the Interview page",
+    "demo": "the Interview page",
+    "ui": "this app",
+}
+"""Where in the app each ``smm`` command's job is done."""
+_COMMAND = re.compile(
+    r"`smm(?:\s+(?P<cmd>[a-z-]+))?(?P<rest>[^`]*)`"
+    r"|\bsmm\s+(?P<bare>" + "|".join(WEB_PLACES) + r"|eval)\b(?:\s+(?:list|show|validate|schema|build|status|run|retrieval)\b)?"
+)
+
+
+def _place(match: re.Match[str]) -> str:
+    cmd = match.group("cmd") or match.group("bare") or ""
+    if cmd == "interview" and "--resume" in (match.group("rest") or ""):
+        return "the Resume button on the Interview page"
+    return WEB_PLACES.get(cmd, "the app's pages")
+
+
+def web_wording(text: str) -> str:
+    """Text written for the terminal, reworded for the app: ``smm ...`` commands become the page or button that does it.
+
+    The interview and the error messages are shared with the command line, which names its commands; in
+    the app nobody can run them, so each is replaced by where the app does the same job.
+    """
+    for pattern, words in _WEB_PHRASES:
+        text = pattern.sub(words, text)
+    return _COMMAND.sub(_place, text)
 
 
 def table(key: str, data: Any, **options: Any) -> None:
@@ -136,13 +192,13 @@ def _assistant_turn(iv: Interview, turn: Turn, *, interactive: bool) -> None:
         else:
             title = turn.text.splitlines()[0].lstrip("# ").strip() if turn.text else "Proposal"
             with st.expander(f"Proposal: {title}", icon=":material/description:"):
-                st.markdown(turn.text)
+                st.markdown(web_wording(turn.text))
     elif turn.kind == "notice":
-        st.warning(turn.text, icon=":material/warning:")
+        st.warning(web_wording(turn.text), icon=":material/warning:")
     elif turn.kind == "error":
-        st.error(turn.text, icon=":material/error:")
+        st.error(web_wording(turn.text), icon=":material/error:")
     else:
-        st.markdown(turn.text)
+        st.markdown(web_wording(turn.text))
 
 
 # -------------------------------------------------------------------------------------- proposal card
@@ -173,7 +229,7 @@ def proposal_card(iv: Interview, p: Proposal, *, interactive: bool) -> None:
             st.warning(
                 f"The language model's draft could not be used ({p.fallback}); this proposal comes from the guided engine."
             )
-        st.markdown(p.rationale)
+        st.markdown(web_wording(p.rationale))
         if p.quotes:
             st.markdown("**Your words**")
             st.markdown("\n\n".join(f"{_quote(q.text)} *({q.turn_id})*" for q in p.quotes))
@@ -186,7 +242,7 @@ def proposal_card(iv: Interview, p: Proposal, *, interactive: bool) -> None:
         if p.follow_up:
             st.markdown(f"**A question that would settle it:** {p.follow_up}")
         for note in p.notes:
-            st.info(note, icon=":material/info:")
+            st.info(web_wording(note), icon=":material/info:")
         if interactive:
             _review_controls(iv, p)
 

@@ -115,6 +115,34 @@ def eval_pairs(
         console.print(f"MiniLM (retrieval embeddings) cosine AUC related vs unrelated, test split: {auc(sims, related):.3f}")
 
 
+@eval_group.command("calibrate")
+def eval_calibrate(
+    logs: Annotated[list[Path], typer.Argument(help="Evaluation logs (JSON) of runs on the dev split.")],
+) -> None:
+    """Fit what the confidence shown means (P(level right)) on dev-split logs; test-split logs are refused."""
+    from assistant.errors import InputError
+    from assistant.evaluation.runner import read_log
+    from assistant.reading.confidence import PATH, fit_confidence, save_confidence
+
+    rows: list[tuple[dict[str, float], bool]] = []
+    for path in logs:
+        log = read_log(path)
+        if Path(log.spec.scenarios_dir).name == "test":
+            raise InputError(f"{path}: a run on the frozen test split; calibrate on dev runs only (smm eval run --split dev)")
+        for smp in log.samples:
+            final = {p.practice: p for p in smp.proposals}
+            for o in smp.outcomes:
+                p = final.get(o.practice)
+                if p is None or p.level is None or o.gold_level is None or not p.confidence_basis:
+                    continue
+                rows.append((p.confidence_basis, p.level == o.gold_level))
+    if len(rows) < 30:
+        raise InputError(f"only {len(rows)} rated proposals with a confidence basis in those logs; run more dev scenarios")
+    data = fit_confidence(rows, source=", ".join(p.name for p in logs))
+    save_confidence(data)
+    typer.echo(f"fitted on {len(rows)} proposals (agreement {data['agreement']:.1%}); saved to {PATH}")
+
+
 @eval_group.command("run")
 def eval_run(
     scenarios: Annotated[

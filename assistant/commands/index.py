@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 import typer
+from pydantic import BaseModel, ConfigDict
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from assistant.commands._common import catalog, console, settings
+from assistant.explain import parse_level_question
 from assistant.index import KINDS, CatalogIndex
 
 index_group = typer.Typer(help="Build and inspect the semantic index of the catalog (Chroma).", no_args_is_help=True)
@@ -48,6 +52,63 @@ def status() -> None:
         console.print("the index is missing or stale; it is rebuilt on first use, or now with `smm index build`")
 
 
+class SearchAnswer(BaseModel):
+    """The short answer ``smm search`` prints before the catalog snippets: one practice and level, with citations."""
+
+    model_config = ConfigDict(frozen=True)
+
+    practice: str
+    """Practice ID."""
+    name: str
+    """Practice name."""
+    level: int
+    """Level 1-4."""
+    level_name: str
+    """Official level name."""
+    summary: str
+    """What an organisation at this level does for this practice (cited as ``<practice>-L<level>``)."""
+    indicators: list[str]
+    """Indicator IDs of that level: what must be true to reach it."""
+
+    def text(self) -> str:
+        """The answer in one paragraph, with its citations."""
+        return (
+            f"{self.practice} {self.name}, level {self.level} ({self.level_name}) [{self.practice}-L{self.level}]: "
+            f"{self.summary} Indicators: {', '.join(self.indicators)}."
+        )
+
+
+def search_answer(
+    index: CatalogIndex, query: str, *, practice: str | None = None, level: int | None = None
+) -> SearchAnswer | None:
+    """The practice and level that best answer ``query``: the practice asked about (by ID, or the closest by
+    meaning), at the level asked about (a ``--level`` or "level 3" in the question), else the level whose
+    catalog text is closest to the question."""
+    cat = index.catalog
+    asked = parse_level_question(query)[1]
+    named = re.search(r"\b([GEH][1-3]\.[12])\b", query, re.I)
+    pid = practice or (named.group(1).upper() if named and named.group(1).upper() in cat.practices else None)
+    if pid is None:
+        ranked = index.rank_practices(query)
+        if not ranked:
+            return None
+        pid = ranked[0].practice
+    lvl = level if level in (1, 2, 3, 4) else asked if asked in (1, 2, 3, 4) else None
+    if lvl is None:
+        hits = index.search(query, k=3, practice=pid, level=[1, 2, 3, 4])
+        lvl = hits[0].level if hits else 1
+    p = cat.practices[pid]
+    lv = p.level(lvl)
+    return SearchAnswer(
+        practice=pid,
+        name=p.name,
+        level=lvl,
+        level_name=cat.level_name(lvl),
+        summary=" ".join(lv.summary.split()),
+        indicators=[i.id for i in lv.indicators],
+    )
+
+
 def search(
     text: Annotated[list[str], typer.Argument(help="What to look for, in any words.")],
     k: Annotated[int, typer.Option("-k", min=1, max=100, help="How many hits.")] = 5,
@@ -55,7 +116,7 @@ def search(
     level: Annotated[int | None, typer.Option(min=0, max=4, help="Only this level (0 = practice-wide text).")] = None,
     kind: Annotated[str | None, typer.Option(help=f"Only this kind: {', '.join(KINDS)}.")] = None,
 ) -> None:
-    """Search the catalog and print cited hits."""
+    """Answer a question from the catalog (the best-matching practice and level, cited), then list the matching text."""
     from assistant.errors import InputError
 
     if kind is not None and kind not in KINDS:
@@ -63,8 +124,14 @@ def search(
     cat = catalog()
     if practice is not None and practice not in cat.practices:
         raise InputError(f"--practice {practice!r} is not a practice ID; see `smm catalog list`")
-    hits = open_index().search(" ".join(text), k=k, practice=practice, level=level, kind=kind)
-    table = Table()
+    index = open_index()
+    query = " ".join(text)
+    answer = search_answer(index, query, practice=practice, level=level)
+    if answer is not None:
+        console.print(f"[bold]Answer:[/bold] {escape(answer.text())}")
+        console.print()
+    hits = index.search(query, k=k, practice=practice, level=level, kind=kind)
+    table = Table(title="Catalog text that matches, closest first")
     for col in ("score", "cite", "practice", "lvl", "kind", "text"):
         table.add_column(col)
     for h in hits:

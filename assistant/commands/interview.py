@@ -49,6 +49,8 @@ def _score_table(assessment: object) -> None:
     for col in ("practice", "current", "target", "gap", "status"):
         table.add_column(col)
     for p in rep.practices:
+        if p.status == "out_of_scope":
+            continue  # not chosen for this assessment
         table.add_row(
             f"{p.id} {p.name}",
             p.current.label() if p.current else "-",
@@ -151,7 +153,9 @@ def interview(
             console.print(f"[red]{exc}[/red]")
             continue
         _show(replies)
-    a = iv.assessment()
+    from assistant.session_export import session_assessment
+
+    a = session_assessment(iv)
     _score_table(a)
     if output is not None:
         from assistant.assessment import save_assessment
@@ -189,18 +193,32 @@ def _handle(iv: object, line: str, reviewer: str) -> list[Turn]:
     return iv.say(line)
 
 
+NOTHING_DONE = (
+    "the stakeholder knows of nothing done for this practice, so it is recorded as level 0 (not done) "
+    "until someone shows otherwise"
+)
+"""The demo reviewer's reason for level 0 where the scripted stakeholder could say nothing about a practice."""
+
+
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the assessment and reports.")] = Path("smm-demo-output"),
     scenario: Annotated[str, typer.Option("--scenario", help="Scenario ID from eval/scenarios/dev or test.")] = "bottling-line",
     quiet: Annotated[bool, typer.Option("--quiet", help="Do not print the conversation.")] = False,
 ) -> None:
-    """A scripted stakeholder (the bottling-line example) is interviewed; proposals are accepted; a report is written."""
+    """A scripted stakeholder (the bottling-line example) is interviewed; every practice is decided; a report is written.
+
+    Every proposal with a level is accepted as is. A proposal that lacks evidence gets the stakeholder's answer
+    to its follow-up question while the scenario has facts left for that practice; when the stakeholder knows
+    of nothing more, the demo's reviewer records level 0 and says why, as an assessor would. So the demo ends
+    with every practice decided, and the report shows which ratings the reviewer set.
+    """
     from assistant.assessment import save_assessment
     from assistant.evaluation.scenario import find_scenario, load_scenario, scenario_root
-    from assistant.evaluation.simulator import SimulatedStakeholder
+    from assistant.evaluation.simulator import NOTHING, SimulatedStakeholder
     from assistant.interview import Interview
     from assistant.report import write_report
     from assistant.scoring import score
+    from assistant.session_export import session_assessment
 
     sv = _services("guided")
     path = find_scenario(scenario)
@@ -220,36 +238,57 @@ def demo(
         reviewer="demo",
     )
     console.print(
-        Panel(f"Demo: {sc.title}. A scripted stakeholder answers; every proposal is accepted as is.", border_style="green")
+        Panel(
+            f"Demo: {sc.title}. A scripted stakeholder answers; every proposal is accepted as is, and where the "
+            "stakeholder knows of nothing for a practice the reviewer records level 0.",
+            border_style="green",
+        )
     )
+
+    def show(replies: list[Turn]) -> None:
+        if not quiet:
+            _show(replies)
 
     def say(text: str) -> None:
         if not quiet:
             console.print(f"[bold green]stakeholder>[/bold green] {text}")
-        replies = iv.say(text)
-        if not quiet:
-            _show(replies)
+        show(iv.say(text))
 
-    if not quiet:
-        _show(iv.transcript)
+    def nothing_done(pid: str) -> None:
+        if not quiet:
+            console.print(f"[bold green]reviewer>[/bold green] modify 0 because {NOTHING_DONE}")
+        show(iv.review("modify", practice=pid, level=0, scope="general", reason=NOTHING_DONE, reviewer="demo"))
+
+    show(iv.transcript)
     say(sim.opening)
-    while not iv.finished:
+    # Each round either decides a practice or tells one more fact, so the loop ends; the bound is a safety net.
+    rounds = 0
+    limit = 20 * len(sv.catalog.practices)
+    while not iv.finished and rounds < limit:
+        rounds += 1
         q = iv.pending
         if q is None:
             break
         if q.kind == "review":
-            p = iv.state.practices[q.practice or ""].proposal
+            pid = q.practice or ""
+            p = iv.state.practices[pid].proposal
             if p is not None and not p.insufficient:
-                replies = iv.review("accept", reviewer="demo")
+                show(iv.review("accept", reviewer="demo"))
+                continue
+            answer = sim.answer(pid, (p.follow_up if p is not None else None) or q.text)
+            if answer != NOTHING:
+                say(answer)  # more evidence: the practice is proposed again
             else:
-                replies = iv.say("skip")
-            if not quiet:
-                _show(replies)
+                nothing_done(pid)
         elif q.kind == "practice":
-            say(sim.answer(q.practice, q.text) if q.practice in sc.practices else "Not that I know of.")
+            say(sim.answer(q.practice, q.text) if q.practice in sc.practices else NOTHING)
         else:
             say("skip")
-    a = iv.assessment()
+    # Practices skipped along the way (none with this script) are decided the same way, so none stays open.
+    for pid in iv.state.order:
+        if pid not in iv.state.assessment.current:
+            nothing_done(pid)
+    a = session_assessment(iv)
     out.mkdir(parents=True, exist_ok=True)
     save_assessment(a, out / "assessment.json")
     rep = score(a, sv.catalog)
@@ -282,10 +321,11 @@ def export(
     """Export a session's assessment (confirmed ratings, targets, proposals awaiting review, history) as JSON."""
     from assistant.assessment import save_assessment
     from assistant.interview import Interview
+    from assistant.session_export import session_assessment
 
     sv = _services()
     iv = Interview.resume(session, sv.catalog, sv.index, sv.engine, sv.store)
-    save_assessment(iv.assessment(), output)
+    save_assessment(session_assessment(iv), output)
     console.print(f"wrote {output}")
 
 

@@ -51,6 +51,7 @@ def _counts_text(r: RollUp) -> str:
     return (
         f"{c.below} below, {c.at} at, {c.above} above, {c.not_applicable} n/a, {c.unrated} unrated, "
         f"{c.awaiting_review} awaiting review, {c.scope_shortfalls} scope shortfall(s)"
+        + (f"; {c.out_of_scope} not in this assessment" if c.out_of_scope else "")
     )
 
 
@@ -63,6 +64,7 @@ _SHORT_STATUS = {
     "unrated": "unrated",
     "awaiting_review": "review",
     "no_target": "no target",
+    "out_of_scope": "not chosen",
 }
 
 
@@ -120,8 +122,12 @@ def _print_score(report: ScoreReport) -> None:
     console.print(f"\n[bold]Strategy {report.strategy!r}[/bold]\n{escape(report.strategy_rule)}")
     console.print(f"\n[bold]Caveat:[/bold] {escape(report.caveat)}")
     if report.roadmap:
-        first = ", ".join(f"{i.practice} (gap {i.gap})" for i in report.roadmap[:5])
-        console.print(f"\n[bold]Roadmap[/bold] ({len(report.roadmap)} practice(s) below target), first: {first}")
+        console.print(f"\n[bold]Roadmap[/bold] ({len(report.roadmap)} practice(s) below target), first:")
+        for i in report.roadmap[:5]:
+            quick = ", quick win" if i.quick_win else ""
+            console.print(
+                f"  {i.rank}. {i.practice} {escape(i.name)} ({i.current_level} → {i.target_level}{quick}): {escape(i.reason)}"
+            )
     for w in report.warnings:
         console.print(f"[yellow]warning:[/yellow] {escape(w)}")
 

@@ -161,7 +161,8 @@ class GuidedEngine:
         quote_src = [*[r for r in readings if any(s.quote == r.quote and s.turn_id == r.turn_id for s in support)], *against]
         quotes = _dedupe_quotes(quote_src, limit=6)
         per_level = {lvl.level: len(lvl.indicators) for lvl in p.levels}
-        confidence = calibrated_confidence(confidence_features(est, per_level, request.budget_spent))
+        basis = confidence_features(est, per_level, request.budget_spent)
+        confidence = calibrated_confidence(basis)
         scope = scope_of([s.quote for s in support], level)
         rationale = self._rationale(p, level, support, against, next_needs, unknown)
         return Proposal(
@@ -169,6 +170,7 @@ class GuidedEngine:
             level=level,
             scope=scope,
             confidence=confidence,
+            confidence_basis=basis,
             rationale=rationale,
             indicators=cited,
             quotes=quotes,

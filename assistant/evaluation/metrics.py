@@ -54,6 +54,50 @@ class MetricSet(BaseModel):
     """Share of proposals where the LLM engine fell back to the guided engine."""
 
 
+class ReliabilityBin(BaseModel):
+    """Proposals shown with a confidence in ``[low, high)``: how often they agreed with gold."""
+
+    low: float
+    """Lower bound of the bin."""
+    high: float
+    """Upper bound of the bin."""
+    n: int
+    """Proposals in the bin."""
+    mean_confidence: float | None
+    """Mean confidence shown."""
+    exact: float | None
+    """Share that equals the gold level."""
+
+
+RELIABILITY_EDGES = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
+
+
+def reliability(outcomes: Sequence[PracticeOutcome]) -> list[ReliabilityBin]:
+    """The reliability table: does a proposal shown at 80 % agree with gold about 80 % of the time?"""
+    rated = [o for o in outcomes if o.gold_level is not None and o.proposed_level is not None and o.confidence is not None]
+    out = []
+    for lo, hi in zip(RELIABILITY_EDGES, RELIABILITY_EDGES[1:], strict=False):
+        inside = [o for o in rated if lo <= (o.confidence or 0.0) < hi]
+        out.append(
+            ReliabilityBin(
+                low=lo,
+                high=min(hi, 1.0),
+                n=len(inside),
+                mean_confidence=_mean([o.confidence or 0.0 for o in inside]),
+                exact=_mean([float(o.gold_level == o.proposed_level) for o in inside]),
+            )
+        )
+    return out
+
+
+def expected_calibration_error(bins: Sequence[ReliabilityBin]) -> float | None:
+    """Mean gap between shown confidence and observed agreement, weighted by bin size."""
+    total = sum(b.n for b in bins)
+    if not total:
+        return None
+    return sum(b.n * abs((b.mean_confidence or 0.0) - (b.exact or 0.0)) for b in bins if b.n) / total
+
+
 class Metrics(BaseModel):
     """All metrics of a run."""
 
@@ -73,6 +117,8 @@ class Metrics(BaseModel):
     """Median reply time per stakeholder turn."""
     latency_p95_ms: float | None
     """95th percentile reply time per stakeholder turn."""
+    reliability: list[ReliabilityBin] = Field(default_factory=list)
+    """Confidence shown versus agreement with gold, by confidence bin."""
     extra: dict[str, Any] = Field(default_factory=dict)
     """Anything else worth keeping."""
 
@@ -166,4 +212,5 @@ def compute_metrics(outcomes: list[PracticeOutcome], samples: list[Sample]) -> M
         total_turns_mean=_mean([float(s.total_turns) for s in samples]),
         latency_p50_ms=statistics.median(latencies) if latencies else None,
         latency_p95_ms=q[18] if q else None,
+        reliability=reliability(outcomes),
     )

@@ -126,6 +126,20 @@ def render_markdown(log: EvalLog) -> str:
         "|---|---:|---|",
     ]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in summary_rows(log)]
+    from assistant.evaluation.metrics import expected_calibration_error
+
+    ece = expected_calibration_error(log.metrics.reliability)
+    lines += [
+        "",
+        "## Confidence reliability (does a proposal shown at 80 % agree with gold 80 % of the time?)",
+        "",
+        "| confidence shown | proposals | mean confidence | agreed with gold |",
+        "|---|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {b.low:.0%}-{b.high:.0%} | {b.n} | {_fmt(b.mean_confidence)} | {_fmt(b.exact)} |" for b in log.metrics.reliability
+    ]
+    lines += ["", f"Expected calibration error: {_fmt(ece)}."]
     lines += [
         "",
         "## Confusion matrix (rows: gold level, columns: proposed level)",

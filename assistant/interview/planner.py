@@ -6,8 +6,44 @@ Pure: it reads the practice's readings through the shared level rule and returns
 from __future__ import annotations
 
 from assistant.catalog import Practice
+from assistant.evidence import Reading
 from assistant.interview.state import PracticeProgress
-from assistant.reading.rule import estimate
+from assistant.reading.rule import THRESHOLDS, Estimate, estimate
+
+CONFIRM_BELOW = 0.65
+"""A reading that decides the level but whose state the reader gives less than this probability is put back
+to the stakeholder as a closed question (yes / partly / no / don't know) before the proposal."""
+CONFIRM_PREFIX = "-C-"
+"""Confirmation question IDs are ``<practice>-C-<indicator>``."""
+
+
+def confirmation(practice: Practice, pp: PracticeProgress, est: Estimate) -> tuple[str, int, str] | None:
+    """A closed question about the reading the level rests on, when the reader was unsure of it."""
+    decisive: list[tuple[float, Reading, str, str]] = []
+    for r in pp.readings:
+        for e in r.evidence:
+            if e.score < THRESHOLDS.get(e.state, 0.0) or e.score >= CONFIRM_BELOW:
+                continue
+            sets_floor = e.state == "supports" and e.level == est.lower and e.level >= 2
+            sets_ceiling = e.state in ("contradicts", "plan") and e.level == est.upper + 1
+            if sets_floor or sets_ceiling:
+                decisive.append((e.score, r, e.indicator, e.state))
+    for _, r, indicator, _state in sorted(decisive, key=lambda d: d[0]):
+        qid = f"{practice.id}{CONFIRM_PREFIX}{indicator}"
+        if qid in pp.asked:
+            continue
+        text = next(ind.text for _, ind in practice.indicators() if ind.id == indicator)
+        said = " ".join(r.quote.split())
+        q = (
+            f"You said: \u201c{said}\u201d. To be sure I read that right, is this true for you? "
+            f"\u201c{text}\u201d (yes / partly / no / don't know)"
+        )
+        return qid, _level(indicator), q
+    return None
+
+
+def _level(indicator_id: str) -> int:
+    return int(indicator_id.split("-L", 1)[1][0])
 
 
 def plan_next_question(practice: Practice, pp: PracticeProgress, budget: int) -> tuple[str, int, str] | None:
@@ -17,7 +53,8 @@ def plan_next_question(practice: Practice, pp: PracticeProgress, budget: int) ->
     no evidence, the opening question. Level 0 is never concluded from one answer: first ask whether
     anything at all is done (a level-1 question). Otherwise bisect between the bounds the rule gives
     (the shown level and the ceiling), and of that level's questions pick the one about indicators
-    nobody has spoken about yet. Stop as soon as the level is settled.
+    nobody has spoken about yet. When the reading the level rests on is unsure, confirm it with a closed
+    question first (:func:`confirmation`). Stop as soon as the level is settled.
     """
     if pp.answers >= budget:
         return None
@@ -25,6 +62,9 @@ def plan_next_question(practice: Practice, pp: PracticeProgress, budget: int) ->
     opening_id = f"{practice.id}-Q0"
     if opening_id not in pp.asked and not est.supported and not est.refuted:
         return opening_id, 0, practice.opening_question
+    confirm = confirmation(practice, pp, est)
+    if confirm is not None:
+        return confirm
     if est.settled:
         if est.level == 0 and not est.supported and pp.answers < 2:
             basic = [q for q in practice.level(1).probes if q.id not in pp.asked]
@@ -57,7 +97,9 @@ def plan_next_question(practice: Practice, pp: PracticeProgress, budget: int) ->
 
 
 def probe_indicators(practice: Practice, probe_id: str | None) -> list[str]:
-    """The indicators a catalog question asks about (none for the opening question)."""
+    """The indicators a question asks about: a probe's, a confirmation's one (none for the opening question)."""
+    if probe_id and CONFIRM_PREFIX in probe_id:
+        return [probe_id.split(CONFIRM_PREFIX, 1)[1]]
     for lvl in practice.levels:
         for q in lvl.probes:
             if q.id == probe_id:

@@ -47,3 +47,28 @@ def calibrated_confidence(features: dict[str, float]) -> float:
     z = w.get("bias", 0.0) + sum(w.get(k, 0.0) * v for k, v in features.items())
     p = 1.0 / (1.0 + math.exp(-z))
     return round(min(CEILING, max(FLOOR, p)), 2)
+
+
+def fit_confidence(rows: list[tuple[dict[str, float], bool]], *, source: str, l2: float = 1.0) -> dict[str, object]:
+    """Fit the logistic map from features to P(right) on ``(features, was_right)`` rows; the JSON to store."""
+    import numpy as np
+
+    names = sorted({k for f, _ in rows for k in f})
+    x = np.asarray([[f.get(k, 0.0) for k in names] for f, _ in rows], dtype=float)
+    y = np.asarray([1.0 if ok else 0.0 for _, ok in rows])
+    w = np.zeros(len(names))
+    b = 0.0
+    for _ in range(5000):
+        p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
+        g = p - y
+        w -= 0.1 * (x.T @ g / len(y) + l2 * w / len(y))
+        b -= 0.1 * g.mean()
+    weights = {"bias": round(float(b), 4), **{k: round(float(v), 4) for k, v in zip(names, w, strict=True)}}
+    return {"weights": weights, "fitted_on": source, "rows": len(rows), "agreement": round(float(y.mean()), 4)}
+
+
+def save_confidence(data: dict[str, object], path: Path = PATH) -> None:
+    """Store fitted weights (and forget the cached ones)."""
+    global _CACHE
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    _CACHE = None

@@ -32,21 +32,33 @@ def _rx(*alternatives: str) -> re.Pattern[str]:
     return re.compile(r"(?<![\w-])(?:" + "|".join(alternatives) + r")(?![\w-])", re.IGNORECASE)
 
 
+# Statements about the rating or the assistant, not about what the organisation does: requests, injected
+# instructions, fake citations, hearsay verdicts, appeals to trust. Never evidence, whatever else they say.
 CLAIM = _rx(
+    r"mark (?:this|it|us)(?: practice)? as",
+    r"(?:assistant|reviewer)\s*:",
+    r"proposal accepted",
     r"level\s*[0-4]",
-    r"levels?\s+(?:one|two|three|four)",
+    r"levels?\s+(?:four|three|4|3)",
     r"ignore (?:all |your |the |any )?(?:previous |prior |above )?(?:instructions?|rules|prompt)",
     r"(?:system|developer)\s*(?:prompt|message)",
     r"\[\s*system",
-    r"you (?:must|should|have to|need to|can) (?:rate|give|put|score|mark)",
-    r"(?:rate|score|mark) (?:us|this|it|everything|all)\b",
-    r"put (?:us|it|everything|this)(?: down)? (?:at|as|to) ",
-    r"(?:formali[sz]ed|maximum|highest|top|full) (?:level|rating|score|marks)",
+    r"you (?:must|should|have to|need to) (?:rate|give|put|score|mark)",
+    r"(?:rate|rating|score|mark) (?:us|this|it|everything|all)",
+    r"put (?:us|it|everything|.{0,20}) (?:at|as|to) ",
+    r"(?:formali[sz]ed|maximum|highest|top) (?:level|rating|score|everywhere)",
     r"as an ai",
-    r"[GEH][1-3]\.[12]-L[1-4]-[0-9]{2}",
+    r"the assessment is (?:complete|done|finished)",
+    r"fully compliant with everything",
+    r"(?:auditor|consultant|assessor)s? (?:confirmed|said|agreed|certified) (?:we|that we|it|this)(?:'re| are| is)? (?:at|fully|level|mature|compliant|formali)",
+    r"(?:auditor|consultant|assessor) will never check",
+    # Fake citations, hearsay verdicts and appeals to trust: about the rating, never evidence of practice.
+    r"\[?[GEH][1-3]\.[12]-L[1-4]-[0-9]{2}\]?",
+    r"(?:full|top|maximum|highest|best) (?:marks|score|scores|rating|ratings)",
+    r"(?:gave|give|given) (?:us|it|this) (?:a |an )?(?:[0-4]|four|three)",
+    r"(?:auditor|consultant|assessor)s? (?:already )?(?:confirmed|said|agreed|certified)(?: it| this| that| so)?\s*[.!]*$",
     r"trust me",
-    r"no need to (?:ask|check)",
-    r"(?:auditor|consultant|assessor)s? (?:already )?(?:said|confirmed|told us|agreed)(?: that)? (?:we(?:'re| are)|it is|this is) (?:mature|fine|top|the best|level|formali[sz]ed|compliant)",
+    r"no need to ask",
 )
 NOT_APPLICABLE = _rx(
     r"(?:does not|doesn'?t|do not|don'?t) (?:really )?apply",
@@ -164,14 +176,21 @@ _LOOKING_FOR = re.compile(
     r"\b(?:for|against|of|remov\w*|find\w*|detect\w*|block\w*|forbid\w*|ban\w*|prevent\w*|replac\w*|chang\w*|rid)\b(?:\s+\w+){0,3}\s*$",
     re.I,
 )
+_HEDGED_NEGATION = re.compile(
+    r"\b(?:(?:i |we )?do not (?:really )?know|not (?:even |really |quite |entirely )?sure|no idea|not aware|would not know|"
+    r"can not (?:really )?say|not that i know(?: of)?)\b",
+    re.I,
+)
 RESTRICT = _rx(r"without", r"unless", r"except", r"until", r"other than", r"but (?:through|via|from|by)")
 # Bare replies to a closed question.
 YES = re.compile(
     r"^\W*(?:yes|yeah|yep|yup|sure|absolutely|definitely|of course|correct|indeed|that'?s right|right|we do|we have|true)\b", re.I
 )
-NO = re.compile(r"^\W*(?:no|nope|not really|never|none|not at all|nah|we don'?t|we do not|false)\b", re.I)
+NO = re.compile(r"^\W*(?:no|nope|not really|never|none|not at all|nah|we do not|false)\b", re.I)
 PARTLY = re.compile(r"^\W*(?:partly|partially|somewhat|sort of|kind of|more or less|in part|half)\b", re.I)
-DONT_KNOW = re.compile(r"^\W*(?:don'?t know|do not know|not sure|no idea|dunno|\?+$|i don'?t know)", re.I)
+DONT_KNOW = re.compile(
+    r"^\W*(?:(?:i )?do not know|(?:i am |i'm )?not sure|no idea|dunno|\?+$|not that i know(?: of)?|hard to say|(?:i )?can not say)", re.I
+)
 
 # Degree: how far a practice goes. General words, not topic words.
 LIMITED = _rx(
@@ -307,7 +326,8 @@ def read_cues(clause: str) -> Cues:
         return Cues(polarity="not_applicable", words=hits)
     if hits := _found(PLAN, text):
         return Cues(polarity="plan", words=hits, limited=limited, extended=extended)
-    negations = _found(NEGATIVE, text)
+    # "I do not know", "not sure", "no idea": the negation belongs to the hedge, not to the practice.
+    negations = _found(NEGATIVE, _HEDGED_NEGATION.sub(" ", text))
     if hits := _found(HEDGE, text):
         if not negations or _found(
             re.compile(r"not (?:even |really |quite )?sure|not that i know|no idea|not aware|would not know", re.I), text

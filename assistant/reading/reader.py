@@ -130,6 +130,11 @@ class IndicatorReader:
         bare, only = _bare_reply(statement)
         if bare is not None and only and question_indicators:
             return [self._bare(bare, statement, turn_id, practice, source, question_level, question_indicators)]
+        if read_cues(statement).polarity == "claim":
+            # A statement that asks for a rating or instructs the assistant is set aside whole: the
+            # description beside the request is the request's argument, not independent evidence.
+            cues = read_cues(statement)
+            return [_reading(statement.strip(), turn_id, practice.id, source, question_level, cues, [], 0.0)]
         out: list[Reading] = []
         for clause in split_clauses(statement):
             quote = clause if clause in statement else statement
@@ -184,6 +189,10 @@ def _bare_reply(text: str) -> tuple[str | None, bool]:
     that is all it says (a bare reply of at most a few words). "Yes, we ..." is a yes that says more;
     "We have no ..." is not a yes at all."""
     t = expand(text.strip())
+    key = {"y": "yes", "p": "partly", "n": "no", "d": "unknown", "?": "unknown"}.get(t.lower().rstrip("."))
+    if key is not None:
+        # One key in the terminal answers a closed question.
+        return key, True
     for name, rx in (("unknown", DONT_KNOW), ("partly", PARTLY), ("no", NO), ("yes", YES)):
         m = rx.match(t)
         if m:

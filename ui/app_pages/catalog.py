@@ -8,6 +8,7 @@ import streamlit as st
 from assistant.errors import InputError
 from assistant.explain import explain_level, explain_practice, parse_level_question
 from ui.services import get_services
+from ui.views import web_wording
 
 sv = get_services()
 cat = sv.catalog
@@ -38,7 +39,7 @@ if question.strip():
             with st.container(border=True, key="cat-answer"):
                 st.markdown(answer)
     except InputError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(web_wording(str(exc)), icon=":material/error:")
 
 st.subheader("Browse")
 with st.expander("What the levels and scopes mean"):

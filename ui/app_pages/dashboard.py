@@ -6,7 +6,9 @@ import streamlit as st
 
 from assistant.assessment import Assessment, AssessmentFileError, check_against_catalog, parse_assessment
 from assistant.errors import InputError
+from assistant.report import objectives_text
 from assistant.scoring import STRATEGIES, ScoreReport, compare, score, strategy_rule, strategy_title
+from assistant.session_export import session_assessment
 from ui import downloads, session, tables, views
 from ui.services import get_services
 
@@ -27,7 +29,7 @@ def read_upload(uploaded: object, label: str) -> Assessment | None:
         a = parse_assessment(text, name)
         check_against_catalog(a, cat, name)
     except InputError as exc:
-        st.error(f"{label} cannot be used. {exc}", icon=":material/error:")
+        st.error(views.web_wording(f"{label} cannot be used. {exc}"), icon=":material/error:")
         return None
     return a
 
@@ -69,14 +71,14 @@ source = st.radio(
 )
 assessment: Assessment | None = None
 if source == "interview" and iv is not None:
-    assessment = iv.assessment()
+    assessment = session_assessment(iv)
 else:
     up = st.file_uploader(
         "Assessment JSON file",
         type=["json"],
         key="db-upload",
         max_upload_size=MAX_UPLOAD_MB,
-        help="Downloaded here or written by `smm export`.",
+        help='An assessment downloaded from this page (the "Assessment JSON" button), or shared by a colleague.',
     )
     if up is None:
         st.info(
@@ -96,6 +98,12 @@ report = score(assessment, cat, strategy)
 share = strategy == "share_at_target"
 
 st.caption(report.caveat)
+if report.overall.counts.out_of_scope:
+    c = report.overall.counts
+    st.caption(
+        f"This assessment covers the {c.practices} practices chosen for it, of {c.practices + c.out_of_scope}; "
+        'the others are marked "not in this assessment" and are not counted.'
+    )
 for warning in report.warnings:
     st.warning(warning, icon=":material/warning:")
 headline(report)
@@ -139,9 +147,19 @@ with st.expander("Subdomains"):
 st.subheader("Gaps and roadmap")
 if not report.roadmap:
     st.caption("No practice with a confirmed rating is below its target.")
+else:
+    goals = objectives_text(assessment)
+    st.caption(
+        "In the order to tackle them: safety first where people can get hurt, then what protects the other harms the "
+        "business named, then the rest; within each, the least effort first."
+        + (f" Objectives: {goals}." if goals else " No business objectives are recorded, so the order is by effort.")
+    )
 for item in report.roadmap:
     scope = f"; scope {item.current_scope} → {item.target_scope}" if item.scope_shortfall else ""
-    with st.expander(f"{item.rank}. {item.practice} {item.name}: level {item.current_level} → {item.target_level}{scope}"):
+    quick = " · quick win" if item.quick_win else ""
+    label = f"{item.rank}. {item.practice} {item.name}: level {item.current_level} → {item.target_level}{scope}{quick}"
+    with st.expander(label):
+        st.markdown(f"**Why here:** {item.reason}")
         st.markdown(f"**Next: level {item.next_level}.** What it needs:")
         st.markdown("\n".join(f"- `{i.id}` {i.text}" for i in item.next_indicators))
         for step in item.steps:
@@ -177,7 +195,7 @@ if other_up is not None:
         try:
             comparison = compare(before, after, cat, force=force, strategy=strategy)
         except InputError as exc:
-            st.error(str(exc).replace("pass --force", "tick the box above"), icon=":material/error:")
+            st.error(views.web_wording(str(exc).replace("pass --force", "tick the box above")), icon=":material/error:")
         else:
             st.markdown(
                 f"**{comparison.changed}** practice(s) changed: **{comparison.raised}** raised, **{comparison.lowered}** lowered "

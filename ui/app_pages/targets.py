@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from assistant.assessment import effective_targets
+from assistant.assessment import effective_targets, profile_default_reason
 from assistant.interview import Interview
+from assistant.session_export import session_assessment
 from ui import session, views
 from ui.services import get_services
 
@@ -42,11 +43,12 @@ def _copy_profile() -> None:
 
     def apply(iv: Interview) -> None:
         have = effective_targets(iv.assessment(), cat) if only_missing else {}
-        # Each template entry becomes an ordinary practice target with the profile's reason, saved like any other.
+        # Each template entry becomes an ordinary practice target, saved like any other. The profile's own reasons
+        # were written for its example system, so the target says only where it came from (and is a default).
         for pid, tt in prof.targets.items():
             if pid in have:
                 continue
-            iv.set_target(pid, tt.level, tt.scope, reason=f"From profile '{prof.title}': {tt.reason}")
+            iv.set_target(pid, tt.level, tt.scope, reason=profile_default_reason(prof.title))
 
     session.act(apply, success=f"Targets copied from the profile '{prof.title}'.")
 
@@ -144,8 +146,12 @@ with profile_box:
     )
 
 st.subheader("Targets in effect")
-st.caption("The target each practice inherits after practice, subdomain, domain and profile settings are combined.")
-eff = effective_targets(iv.assessment(), cat)
+st.caption(
+    "The target each practice inherits after practice, subdomain, domain and profile settings are combined. "
+    "A *default* is a target nobody chose one by one (a profile's, or drafted targets accepted in one step): "
+    "check it fits this system."
+)
+eff = effective_targets(session_assessment(iv), cat)
 views.table(
     "tg-effective",
     pd.DataFrame(
@@ -155,6 +161,7 @@ views.table(
                 "Practice": p.name,
                 "Target": eff[pid].value.label() if pid in eff else "—",
                 "Set on": eff[pid].source if pid in eff else "not set",
+                "Default": "default" if pid in eff and eff[pid].default else "",
                 "Why": (eff[pid].reason or "") if pid in eff else "",
             }
             for pid, p in cat.practices.items()
