@@ -16,9 +16,11 @@ from assistant.proposals import Turn
 
 ROUTE_MIN_SCORE = 0.34
 ROUTE_MIN_MARGIN = 0.015
-CONTEXT_MIN = 0.75
+CONTEXT_MIN = 0.6
 """A free description of the system is mostly about the system, not about practice: a statement in it
-counts only where the reader is sure (state probability at least this), and never as "partly"."""
+counts only where the reader is fairly sure (state probability at least this), and never as "partly".
+Chosen on the dev scenarios in ``opening`` mode: 0.6 gave 80.0 % exact and 6.2 % over-rating, 0.75 gave
+78.1 % and 5.0 %; the lower bar keeps what a user said in the description (issue 14, item 4)."""
 
 SECTOR_WORDS: dict[str, re.Pattern[str]] = {
     "manufacturing": re.compile(r"\b(factory|plant|production|bottling|PLC|line|manufactur\w*|machine|SCADA|MES|OT)\b", re.I),
