@@ -202,3 +202,99 @@ def test_confidence_is_a_probability_and_fits_what_it_is_given(tmp_path: Path) -
     w = data["weights"]
     assert isinstance(w, dict) and w["met_share"] > 0
     json.dumps(data)
+
+
+# ------------------------------------------------------------------------------------ questioning policy
+
+
+def _progress(pid: str, readings: list[Reading], answers: int, asked: list[str]):  # type: ignore[no-untyped-def]
+    from assistant.interview.state import PracticeProgress
+
+    return PracticeProgress(practice=pid, readings=readings, answers=answers, asked=asked, status="asking")
+
+
+def test_level_zero_is_never_concluded_from_one_answer(catalog) -> None:  # type: ignore[no-untyped-def]
+    from assistant.interview.planner import plan_next_question
+
+    p = catalog.practices["H1.2"]
+    no = Reading(
+        turn_id="t2",
+        quote="Nothing like that.",
+        practice="H1.2",
+        source="answer",
+        polarity="no",
+        evidence=[IndicatorEvidence(indicator="H1.2-L1-01", level=1, state="contradicts", score=0.9)],
+    )
+    q = plan_next_question(p, _progress("H1.2", [no], 1, ["H1.2-Q0"]), budget=3)
+    assert q is not None and q[1] == 1, "ask whether anything at all is done"
+    assert plan_next_question(p, _progress("H1.2", [no, no], 2, ["H1.2-Q0", q[0]]), budget=3) is None
+
+
+def test_an_unsure_decisive_reading_is_confirmed_with_a_closed_question(catalog) -> None:  # type: ignore[no-untyped-def]
+    from assistant.interview.planner import plan_next_question, probe_indicators
+
+    p = catalog.practices["H1.2"]
+    unsure = Reading(
+        turn_id="t2",
+        quote="The main models update over the air.",
+        practice="H1.2",
+        source="answer",
+        polarity="yes",
+        evidence=[IndicatorEvidence(indicator="H1.2-L2-01", level=2, state="supports", score=0.55)],
+    )
+    q = plan_next_question(p, _progress("H1.2", [unsure], 1, ["H1.2-Q0"]), budget=3)
+    assert q is not None and q[0] == "H1.2-C-H1.2-L2-01" and "yes / partly / no" in q[2]
+    assert probe_indicators(p, q[0]) == ["H1.2-L2-01"]
+    sure = unsure.model_copy(update={"evidence": [unsure.evidence[0].model_copy(update={"score": 0.9})]})
+    q2 = plan_next_question(p, _progress("H1.2", [sure], 1, ["H1.2-Q0"]), budget=3)
+    assert q2 is not None and "-C-" not in q2[0]
+
+
+# ------------------------------------------------------------------------------------ simulator modes
+
+
+def test_simulator_modes(catalog, built_index) -> None:  # type: ignore[no-untyped-def]
+    from assistant.evaluation.scenario import default_scenario_dir, load_scenario
+    from assistant.evaluation.simulator import NOTHING, SimulatedStakeholder
+
+    sc = load_scenario(default_scenario_dir("dev") / "bottling-line.yaml", catalog)
+    facts = sc.practices["G1.1"].facts
+    tell = SimulatedStakeholder(sc, built_index.embeddings, "tell-all")
+    first = tell.answer("G1.1", "Who is in charge of security?")
+    assert all(f.rstrip(".") in first for f in facts)
+    assert tell.answer("G1.1", "Anything else?") == NOTHING
+    opening = SimulatedStakeholder(sc, built_index.embeddings, "opening")
+    assert facts[0].rstrip(".") in opening.opening and facts[1].rstrip(".") not in opening.opening
+    assert opening.told("G1.1") == len(range(0, len(facts), 2))
+    step = SimulatedStakeholder(sc, built_index.embeddings)
+    assert step.opening == sc.opening and step.answer("G1.1", "Who is in charge?") in facts
+
+
+def test_calibration_refuses_test_split_logs(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from assistant.assessment import utcnow
+    from assistant.cli import main
+    from assistant.evaluation.metrics import compute_metrics
+    from assistant.evaluation.runner import EvalLog, EvalSpec
+
+    spec = EvalSpec(
+        created=utcnow(),
+        engine="guided",
+        model=None,
+        prompt_hashes={},
+        catalog_version="1",
+        catalog_hash="x",
+        scenarios_dir="/somewhere/eval/scenarios/test",
+        scenarios=[],
+        epochs=1,
+        budget=3,
+        revision=None,
+        packages={},
+        python="3.11",
+    )
+    log = EvalLog(spec=spec, samples=[], metrics=compute_metrics([], []), seconds=0.0)
+    path = tmp_path / "log.json"
+    path.write_text(log.model_dump_json())
+    with pytest.raises(SystemExit) as exc:
+        main(["eval", "calibrate", str(path)])
+    assert exc.value.code == 2
+    assert "frozen test split" in capsys.readouterr().err
