@@ -148,4 +148,36 @@ def validate_proposal(proposal: Proposal, catalog: Catalog, transcript: list[Tur
         own = [c for c in proposal.indicators if c.id in known and known[c.id][0] == proposal.level]
         if not own:
             problems.append(f"a level-{proposal.level} proposal must cite at least one level-{proposal.level} indicator")
+        problems += _support_problems(proposal, turns)
+    return problems
+
+
+def _support_problems(proposal: Proposal, turns: dict[str, Turn]) -> list[str]:
+    """A cited indicator rests on a statement that is verbatim and does not deny it.
+
+    The cues decide independently of the engine that drafted the proposal: a statement that says something
+    is not done, is only planned, is unsure or is a claim about the rating never meets an indicator.
+    """
+    from assistant.reading.cues import read_cues
+
+    problems: list[str] = []
+    cited = {c.id for c in proposal.indicators}
+    backed = set()
+    for s in proposal.support:
+        t = turns.get(s.turn_id)
+        if s.indicator not in cited:
+            problems.append(f"support given for indicator {s.indicator}, which the proposal does not cite")
+        if t is None or t.role != "stakeholder" or s.quote not in t.text:
+            problems.append(f"the statement for indicator {s.indicator} does not occur verbatim in turn {s.turn_id}")
+            continue
+        polarity = read_cues(s.quote).polarity
+        if polarity != "positive":
+            problems.append(f"indicator {s.indicator} is cited on a statement that does not say it is done ({polarity}): {s.quote[:60]!r}")
+        backed.add(s.indicator)
+    if proposal.support:
+        missing = sorted(cited - backed)
+        if missing:
+            problems.append(f"cited indicator(s) {', '.join(missing)} have no supporting statement")
+    elif proposal.quotes and all(read_cues(q.text).polarity != "positive" for q in proposal.quotes):
+        problems.append("a proposal of level 1 or above quotes only statements that say something is not done")
     return problems

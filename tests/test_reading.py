@@ -298,3 +298,39 @@ def test_calibration_refuses_test_split_logs(tmp_path, capsys) -> None:  # type:
         main(["eval", "calibrate", str(path)])
     assert exc.value.code == 2
     assert "frozen test split" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------ the validator
+
+
+def test_the_validator_refuses_an_indicator_cited_on_a_denial(catalog) -> None:  # type: ignore[no-untyped-def]
+    from assistant.assessment import CitedIndicator, Quote
+    from assistant.proposals import IndicatorSupport, Proposal, Turn, validate_proposal
+
+    p = catalog.practices["G2.1"]
+    ind = p.level(1).indicators[0]
+    turn = Turn(id="t3", role="stakeholder", text="No, nobody has ever worked out how someone could attack it.")
+    proposal = Proposal(
+        practice="G2.1",
+        level=1,
+        confidence=0.5,
+        rationale="x",
+        indicators=[CitedIndicator(id=ind.id, text=ind.text)],
+        quotes=[Quote(turn_id="t3", text=turn.text)],
+        support=[IndicatorSupport(indicator=ind.id, turn_id="t3", quote=turn.text)],
+        engine="guided",
+        catalog_version=catalog.version,
+    )
+    problems = validate_proposal(proposal, catalog, [turn])
+    assert any("does not say it is done" in x for x in problems), problems
+    # A model's proposal without per-indicator support may not rest on denials only either.
+    llm = proposal.model_copy(update={"support": [], "engine": "llm"})
+    assert any("only statements that say something is not done" in x for x in validate_proposal(llm, catalog, [turn]))
+    fine = turn.model_copy(update={"text": "We once talked through how someone could attack the chargers."})
+    ok = proposal.model_copy(
+        update={
+            "quotes": [Quote(turn_id="t3", text=fine.text)],
+            "support": [IndicatorSupport(indicator=ind.id, turn_id="t3", quote=fine.text)],
+        }
+    )
+    assert validate_proposal(ok, catalog, [fine]) == []
