@@ -28,6 +28,8 @@ MAX_STATES = 1
 scenarios (all facts read at once): 1 state per clause 77.5 % exact and 3.7 % over-rating, 2 states
 78.1 % and 8.1 %, 3 states 74.4 % and 8.1 %; a clause is about one thing, and spreading it over
 neighbouring indicators of higher levels is what over-rates."""
+MAX_DENIAL_ALTERNATIVES = 3
+"""How many indicators a negative (or planned) clause may be denying; the rule picks one of them."""
 PROBE_WEIGHT = 0.5
 """Weight of the catalog questions in an indicator's vector (measured on the pairs: AUC 0.747 -> 0.764)."""
 BARE_REPLY_WORDS = 4
@@ -100,7 +102,10 @@ class IndicatorReader:
         related = 1.0 - probs[:, STATES.index("unrelated")]
         order = np.argsort(-related)
         out: list[IndicatorEvidence] = []
-        for i in order[:MAX_STATES]:
+        # A denial may be about any of the few indicators it is close to; the rule decides which (the one
+        # that conflicts least with what else was said), so a negative clause keeps its alternatives.
+        limit = MAX_STATES if cues.polarity not in ("negative", "plan") else MAX_DENIAL_ALTERNATIVES
+        for i in order[:limit]:
             if related[i] < RELATED_MIN:
                 break
             state: IndicatorState

@@ -5,11 +5,17 @@ catalog's AUTHORING.md defines them:
 
 1. **Support.** A level is *shown* by a supported indicator of that level. A "partly" met indicator
    (same topic, less than it asks) shows level 1: something is done, but not how far it goes. Showing level L
-   implies the levels below it (cumulative), unless they are contradicted. Level 4 (formalized) means
-   several things at once, so it needs two distinct level-4 indicators; one shows level 3.
+   implies the levels below it (cumulative), unless they are contradicted. Levels 3 (consistent: a
+   written method, across the whole system, checked) and 4 (formalized: owners, metrics, independent
+   assurance) mean several things at once, so each needs two distinct indicators of its level; one
+   shows the level below. (Measured on dev, all facts at once: level 3 needing two indicators costs
+   1.2 points of exact agreement and saves 1.3 points of over-rating.)
 2. **Ceiling.** A contradicted (or only planned) indicator of level L rules L out: the ceiling is L-1,
-   unless level L is met anyway: level 1 by any supported indicator ("something is done at all"), a
-   higher level when at least as many of its indicators are supported as contradicted.
+   unless level L is met anyway: level 1 by any supported indicator ("something is done at all"), a higher
+   level when at least as many of its indicators are supported as contradicted. A denial is often close
+   to several indicators ("nobody outside has reviewed the plan"); it is read as denying the one that
+   conflicts least with what else was said: the lowest of them above the level shown (a limitation of
+   the next step), else the highest.
 3. **Conflict.** When the support is above the ceiling, the statements disagree. The ceiling wins only when
    its contradiction is at least as strong as the support above it (probabilities summed per indicator);
    otherwise the lone contradiction is kept as a note and the next level above the support stays open.
@@ -35,6 +41,8 @@ PARTLY_SHOWS_BELOW = False
 """A partly met indicator of level L shows level L-1 (True) or only level 1 (False); chosen on dev."""
 LEVEL4_NEEDS = 2
 """Distinct level-4 indicators needed to show level 4."""
+LEVEL3_NEEDS = 2
+"""Distinct level-3 indicators needed to show level 3."""
 THRESHOLDS: dict[str, float] = {"supports": 0.5, "partly": 0.4, "contradicts": 0.5, "plan": 0.5}
 """The least probability at which a state counts. Chosen on the dev scenarios (``smm eval calibrate``),
 never on test; a state below its threshold is treated as not heard."""
@@ -80,17 +88,28 @@ def estimate(readings: list[Reading]) -> Estimate:
     sup: dict[int, dict[str, float]] = defaultdict(dict)
     par: dict[int, dict[str, float]] = defaultdict(dict)
     con: dict[int, dict[str, float]] = defaultdict(dict)
+    denials: list[list[tuple[int, str, float]]] = []
     informative = 0
     for n, r in enumerate(readings):
         if r.polarity == "claim":
             continue
         if r.evidence:
             hit = False
+            alternatives: list[tuple[int, str, float]] = []
             for e in r.evidence:
-                bucket = {"supports": sup, "partly": par, "contradicts": con, "plan": con}.get(e.state)
-                if bucket is not None and e.score >= THRESHOLDS.get(e.state, 0.0):
-                    bucket[e.level][e.indicator] = max(bucket[e.level].get(e.indicator, 0.0), e.score)
-                    hit = True
+                if e.score < THRESHOLDS.get(e.state, 1.1):
+                    continue
+                if e.state == "supports":
+                    sup[e.level][e.indicator] = max(sup[e.level].get(e.indicator, 0.0), e.score)
+                elif e.state == "partly":
+                    par[e.level][e.indicator] = max(par[e.level].get(e.indicator, 0.0), e.score)
+                elif e.state in ("contradicts", "plan"):
+                    alternatives.append((e.level, e.indicator, e.score))
+                else:
+                    continue
+                hit = True
+            if alternatives:
+                denials.append(alternatives)
             informative += hit
             continue
         # Readings without indicator states (a model's, or from older sessions): their summary levels.
@@ -99,18 +118,32 @@ def estimate(readings: list[Reading]) -> Estimate:
             for k, i in enumerate(ids if r.supports < 4 else [*ids, *(f"reading-{n}-{s}" for s in range(r.strength - 1))]):
                 sup[r.supports][i] = max(sup[r.supports].get(i, 0.0), 0.8 if k == 0 else 0.6)
         if r.refutes is not None:
-            con[r.refutes][f"reading-{n}"] = 0.8
+            denials.append([(r.refutes, f"reading-{n}", 0.8)])
         informative += r.supports is not None or r.refutes is not None
-    # A level with both supported and contradicted indicators is met when support is at least as broad;
-    # level 1 ("something is done at all") is met by any supported indicator.
-    met_levels = [lvl for lvl in (1, 2, 3, 4) if sup.get(lvl) and (lvl == 1 or len(sup[lvl]) >= len(con.get(lvl, {})))]
+    # Positive evidence first: what is shown.
     shown = 0
-    for lvl in met_levels:
-        shown = max(shown, lvl if lvl < 4 or len(sup[4]) >= LEVEL4_NEEDS else 3)
+    needs = {1: 1, 2: 1, 3: LEVEL3_NEEDS, 4: LEVEL4_NEEDS}
+    for lvl in (1, 2, 3, 4):
+        if sup.get(lvl):
+            # A level that needs several indicators and has fewer shows the level below it.
+            shown = max(shown, lvl if len(sup[lvl]) >= needs[lvl] else lvl - 1)
     for lvl in (1, 2, 3, 4):
         if par.get(lvl):
             # "Same topic, less than it asks": something is done, short of level L.
             shown = max(shown, max(1, lvl - 1) if PARTLY_SHOWS_BELOW else 1)
+    # Then each denial, read as denying the step it conflicts with least: the lowest of its candidate
+    # indicators above what supported indicators show (a limitation of the next step), else its highest
+    # candidate. "Partly" does not move a denial: it says something is done, not how far.
+    supported_level = max((lvl for lvl in (1, 2, 3, 4) if sup.get(lvl)), default=0)
+    for alternatives in denials:
+        candidates = [a for a in alternatives if a[0] > supported_level]
+        level, indicator, score = min(candidates) if candidates else max(alternatives)
+        con[level][indicator] = max(con[level].get(indicator, 0.0), score)
+    # A level with both supported and contradicted indicators is met when support is at least as broad;
+    # level 1 ("something is done at all") is met by any supported indicator, of any level.
+    met_levels = [lvl for lvl in (2, 3, 4) if sup.get(lvl) and len(sup[lvl]) >= len(con.get(lvl, {}))]
+    if any(sup.get(lvl) for lvl in (1, 2, 3, 4)):
+        met_levels.insert(0, 1)
     ruled = [lvl for lvl in (1, 2, 3, 4) if con.get(lvl) and lvl not in met_levels]
     upper = min(ruled) - 1 if ruled else 4
     overridden = False
