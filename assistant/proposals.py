@@ -172,7 +172,9 @@ def _support_problems(proposal: Proposal, turns: dict[str, Turn]) -> list[str]:
             continue
         polarity = read_cues(s.quote).polarity
         if polarity != "positive":
-            problems.append(f"indicator {s.indicator} is cited on a statement that does not say it is done ({polarity}): {s.quote[:60]!r}")
+            problems.append(
+                f"indicator {s.indicator} is cited on a statement that does not say it is done ({polarity}): {s.quote[:60]!r}"
+            )
         backed.add(s.indicator)
     if proposal.support:
         missing = sorted(cited - backed)

@@ -277,7 +277,9 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, capsys, built_ind
 
     # The same two scenarios in one go give the same outcomes (the guided engine is deterministic).
     straight = tmp_path / "straight"
-    main(["eval", "run", "--split", "dev", "--only", "residential-cameras", "--only", "bottling-line", "--log-dir", str(straight)])
+    main(
+        ["eval", "run", "--split", "dev", "--only", "residential-cameras", "--only", "bottling-line", "--log-dir", str(straight)]
+    )
     again = read_log(next(straight.glob("*_guided.json")))
     assert again.metrics.overall == log.metrics.overall
     assert [o for s in again.samples for o in s.outcomes] == [o for s in log.samples for o in s.outcomes]
@@ -398,7 +400,18 @@ def test_a_dead_model_server_stops_the_run_and_resume_runs_that_scenario_again(t
     monkeypatch.setattr("assistant.services.CatalogIndex.open", lambda catalog, settings: built_index)
     monkeypatch.setattr(runner, "run_scenario", unreachable)
     log_dir = tmp_path / "logs"
-    args = ["eval", "run", "--split", "dev", "--only", "bottling-line", "--only", "residential-cameras", "--log-dir", str(log_dir)]
+    args = [
+        "eval",
+        "run",
+        "--split",
+        "dev",
+        "--only",
+        "bottling-line",
+        "--only",
+        "residential-cameras",
+        "--log-dir",
+        str(log_dir),
+    ]
     with pytest.raises(SystemExit) as exc:
         main(args)
     assert exc.value.code == 2

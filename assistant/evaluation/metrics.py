@@ -7,6 +7,7 @@ gold) is reported on its own: it is the dangerous direction for a security asses
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -76,7 +77,7 @@ def reliability(outcomes: Sequence[PracticeOutcome]) -> list[ReliabilityBin]:
     """The reliability table: does a proposal shown at 80 % agree with gold about 80 % of the time?"""
     rated = [o for o in outcomes if o.gold_level is not None and o.proposed_level is not None and o.confidence is not None]
     out = []
-    for lo, hi in zip(RELIABILITY_EDGES, RELIABILITY_EDGES[1:], strict=False):
+    for lo, hi in itertools.pairwise(RELIABILITY_EDGES):
         inside = [o for o in rated if lo <= (o.confidence or 0.0) < hi]
         out.append(
             ReliabilityBin(

@@ -189,7 +189,8 @@ YES = re.compile(
 NO = re.compile(r"^\W*(?:no|nope|not really|never|none|not at all|nah|we do not|false)\b", re.I)
 PARTLY = re.compile(r"^\W*(?:partly|partially|somewhat|sort of|kind of|more or less|in part|half)\b", re.I)
 DONT_KNOW = re.compile(
-    r"^\W*(?:(?:i )?do not know|(?:i am |i'm )?not sure|no idea|dunno|\?+$|not that i know(?: of)?|hard to say|(?:i )?can not say)", re.I
+    r"^\W*(?:(?:i )?do not know|(?:i am |i'm )?not sure|no idea|dunno|\?+$|not that i know(?: of)?|hard to say|(?:i )?can not say)",
+    re.I,
 )
 
 # Degree: how far a practice goes. General words, not topic words.
