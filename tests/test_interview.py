@@ -265,3 +265,27 @@ def test_a_profile_template_fills_targets_below_hand_set_ones_and_survives_resum
     assert (
         Interview.resume(iv.session_id, cat, services.index, services.engine, services.store).assessment().targets.profile is None
     )
+
+
+def test_why_explains_the_reasoning_and_the_card_ties_each_indicator_to_a_statement(services):
+    iv = start(services, practices=["H1.2"])
+    iv.say("We sell Wi-Fi cameras for homes.")
+    answer_until_review(
+        iv,
+        [
+            "We can push new firmware to the cameras over the internet, but only when a customer complains.",
+            "Nobody decides which fixes are urgent and there is no written rule.",
+            "Not that I know of.",
+            "No.",
+        ],
+    )
+    assert iv.pending is not None and iv.pending.kind == "review"
+    proposal = iv.state.practices["H1.2"].proposal
+    assert proposal is not None and proposal.level is not None
+    why = iv.say("why")[0].text
+    assert why.startswith(f"Why level {proposal.level}")
+    assert "Confidence" in why and "What held it down" in why
+    assert why != iv.render_proposal(proposal), "why explains; it does not reprint the card"
+    card = iv.render_proposal(proposal)
+    for s in proposal.support:
+        assert s.indicator in card and " ".join(s.quote.split()) in card

@@ -14,6 +14,7 @@ import streamlit as st
 
 from assistant.catalog import Catalog
 from assistant.interview import Interview
+from assistant.interview.messages import indicator_lines, next_level_lines
 from assistant.proposals import Proposal, Turn
 from ui import session
 
@@ -234,11 +235,11 @@ def proposal_card(iv: Interview, p: Proposal, *, interactive: bool) -> None:
             st.markdown("**Your words**")
             st.markdown("\n\n".join(f"{_quote(q.text)} *({q.turn_id})*" for q in p.quotes))
         if p.indicators:
-            st.markdown("**What the catalog says** (the indicators this relies on)")
-            st.markdown("\n".join(f"- `{c.id}` {c.text}" for c in p.indicators))
+            st.markdown("**What the catalog says** (the indicators this relies on, and what you said that meets each)")
+            st.markdown("\n".join(f"- {line}" for line in indicator_lines(p, "`{id}`")))
         if p.next_level_needs:
             st.markdown(f"**What level {(p.level or 0) + 1} would add**")
-            st.markdown("\n".join(f"- `{c.id}` {c.text}" for c in p.next_level_needs))
+            st.markdown("\n".join(f"- {line}" for line in next_level_lines(p, "`{id}`")))
         if p.follow_up:
             st.markdown(f"**A question that would settle it:** {p.follow_up}")
         for note in p.notes:

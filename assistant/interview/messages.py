@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from assistant.catalog import Catalog
+from assistant.evidence import Reading
 from assistant.proposals import Proposal
 
 HELP = (
@@ -38,14 +39,82 @@ def render_proposal(catalog: Catalog, p: Proposal) -> str:
         lines += ["", "**Your words:**"]
         lines += [f"- \u201c{q.text}\u201d ({q.turn_id})" for q in p.quotes]
     if p.indicators:
-        lines += ["", "**Catalog indicators relied on:**"]
-        lines += [f"- [{c.id}] {c.text}" for c in p.indicators]
+        lines += ["", "**Catalog indicators relied on, and what you said that meets them:**"]
+        lines += [f"- {line}" for line in indicator_lines(p, "[{id}]")]
     if p.next_level_needs:
         lines += ["", f"**What level {(p.level or 0) + 1} would add:**"]
-        lines += [f"- [{c.id}] {c.text}" for c in p.next_level_needs]
+        lines += [f"- {line}" for line in next_level_lines(p, "[{id}]")]
     if p.follow_up:
         lines += ["", f"**Question that would settle it:** {p.follow_up}"]
     if p.notes:
         lines += ["", "**Notes:**"]
         lines += [f"- {n}" for n in p.notes]
+    return "\n".join(lines)
+
+
+def indicator_lines(p: Proposal, id_format: str = "[{id}]") -> list[str]:
+    """Each cited indicator with the stakeholder's statement that meets it (when the engine recorded one)."""
+    out = []
+    for c in p.indicators:
+        said = next((x for x in p.support if x.indicator == c.id), None)
+        line = f"{id_format.format(id=c.id)} {c.text}"
+        if said is not None:
+            part = " (in part)" if said.state == "partly" else ""
+            line += f" \u2014 you said{part}: \u201c{' '.join(said.quote.split())}\u201d ({said.turn_id})"
+        out.append(line)
+    return out
+
+
+def next_level_lines(p: Proposal, id_format: str = "[{id}]") -> list[str]:
+    """What the next level needs, each marked as not heard about yet or as said not to be done."""
+    unknown = {c.id for c in p.unknown}
+    known = bool(p.support or p.unknown)
+    out = []
+    for c in p.next_level_needs:
+        mark = ""
+        if known:
+            mark = " *(not asked about yet)*" if c.id in unknown else " *(you said this is not done)*"
+        out.append(f"{id_format.format(id=c.id)} {c.text}{mark}")
+    return out
+
+
+def explain_proposal(catalog: Catalog, p: Proposal, readings: list[Reading]) -> str:
+    """The reasoning behind a proposal (for ``why``): what moved the level up, what held it down, what is
+    missing, and what the confidence rests on; not the card again."""
+    practice = catalog.practices[p.practice]
+    if p.level is None:
+        return render_proposal(catalog, p)
+    lines = [f"Why level {p.level} for {p.practice} {practice.name}:", ""]
+    ups = [r for r in readings if any(e.state in ("supports", "partly") for e in r.evidence)]
+    downs = [r for r in readings if any(e.state in ("contradicts", "plan") for e in r.evidence)]
+    set_aside = [r for r in readings if r.polarity in ("claim", "unknown")]
+    if ups:
+        lines.append("What moved it up:")
+        for r in ups[:6]:
+            e = next(e for e in r.evidence if e.state in ("supports", "partly"))
+            how = "meets" if e.state == "supports" else "partly meets"
+            lines.append(f"- \u201c{' '.join(r.quote.split())}\u201d {how} {e.indicator} (level {e.level}, {e.score:.0%} sure)")
+    if downs:
+        lines.append("What held it down:")
+        for r in downs[:6]:
+            e = next(e for e in r.evidence if e.state in ("contradicts", "plan"))
+            how = "says this is not done" if e.state == "contradicts" else "is only a plan"
+            lines.append(f"- \u201c{' '.join(r.quote.split())}\u201d {how}: {e.indicator} (level {e.level})")
+    if set_aside:
+        lines.append(f"Set aside: {len(set_aside)} statement(s) that were unsure or were claims about the rating.")
+    if p.unknown:
+        lines.append(f"Not asked about yet for level {p.level + 1}: " + "; ".join(c.id for c in p.unknown[:5]) + ".")
+    b = p.confidence_basis
+    if b:
+        reasons = [f"{b.get('met_share', 0.0):.0%} of level {p.level}'s indicators were described as met"]
+        reasons.append(
+            f"level {p.level + 1} was ruled out by what you said"
+            if b.get("next_ruled_out")
+            else f"nobody said level {p.level + 1} is out of reach"
+        )
+        if b.get("conflict"):
+            reasons.append("some statements disagree")
+        if b.get("budget_spent_unsettled"):
+            reasons.append("the questions ran out before the level was settled")
+        lines.append(f"Confidence {p.confidence:.0%}: " + "; ".join(reasons) + ".")
     return "\n".join(lines)

@@ -28,7 +28,7 @@ from assistant.errors import InputError
 from assistant.evidence import Reading, split_statements
 from assistant.explain import explain_level, explain_practice, parse_level_question, resolve_practice
 from assistant.index import CatalogIndex
-from assistant.interview.messages import HELP, render_proposal
+from assistant.interview.messages import HELP, explain_proposal, render_proposal
 from assistant.interview.planner import plan_next_question, probe_indicators
 from assistant.interview.routing import SECTOR_WORDS, route_statements, suggest_industry, suggest_profile
 from assistant.interview.state import (
@@ -422,7 +422,7 @@ class Interview:
         pid = self.state.last_proposal
         if pid is None or self.state.practices[pid].proposal is None:
             return "No proposal has been made yet."
-        return self.render_proposal(self.state.practices[pid].proposal)  # type: ignore[arg-type]
+        return explain_proposal(self.catalog, self.state.practices[pid].proposal, self.state.practices[pid].readings)  # type: ignore[arg-type]
 
     def _skip(self) -> list[Turn]:
         pid = self._current_practice_id()
