@@ -289,3 +289,48 @@ def test_why_explains_the_reasoning_and_the_card_ties_each_indicator_to_a_statem
     card = iv.render_proposal(proposal)
     for s in proposal.support:
         assert s.indicator in card and " ".join(s.quote.split()) in card
+
+
+def test_back_reopens_the_previous_practice_instead_of_jumping_ahead(services):
+    iv = start(services, practices=["E1.1", "H1.2"])
+    iv.say("We sell Wi-Fi cameras for homes.")
+    answer_until_review(iv, ["Every camera has its own password printed on a sticker.", "Not that I know of.", "No.", "No."])
+    assert iv.pending is not None and iv.pending.kind == "review" and iv.pending.practice == "E1.1"
+    iv.review("accept")
+    assert iv.pending is not None and iv.pending.practice == "H1.2"
+    out = iv.say("back")
+    assert "Back to E1.1" in out[0].text and "stays until you decide again" in out[0].text
+    assert iv.pending is not None and iv.pending.practice == "E1.1", "the next question is about the practice gone back to"
+    assert iv.assessment().current["E1.1"].status == "confirmed"
+
+
+def test_a_rejected_draft_says_what_changed(services):
+    iv = start(services, practices=["E1.2"])
+    iv.say("We sell a cloud console for EV chargers.")
+    answer_until_review(iv, ["Support staff log in to the console with a password.", "Not that I know of.", "No.", "No."])
+    assert iv.pending is not None and iv.pending.kind == "review"
+    iv.review("reject")
+    answer_until_review(
+        iv, ["Anyone in support can do anything in the console, there are no separate roles.", "Not that I know of.", "No."]
+    )
+    proposal = iv.state.practices["E1.2"].proposal
+    assert proposal is not None
+    assert any(
+        n.startswith(("Changed since the draft you rejected", "This is the same draft you rejected")) for n in proposal.notes
+    )
+
+
+@pytest.mark.parametrize(
+    "question", ["What do you mean by a patch policy?", "why do you ask that?", "Sorry, what is a severity level?"]
+)
+def test_a_question_is_answered_and_never_stored_as_evidence(services, question):
+    iv = start(services, practices=["H1.2"])
+    iv.say("We sell Wi-Fi cameras for homes.")
+    pending = iv.pending
+    assert pending is not None and pending.kind == "practice"
+    before = list(iv.state.practices["H1.2"].readings)
+    out = iv.say(question)
+    assert out[0].kind == "explain" and "did not take it as an answer" in out[0].text
+    assert iv.pending is not None and iv.pending.text == pending.text, "the same question is asked again"
+    assert iv.state.practices["H1.2"].readings == before
+    assert iv.state.practices["H1.2"].answers == 0

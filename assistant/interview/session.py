@@ -330,6 +330,10 @@ class Interview:
         if command is not None:
             return command
         phase = self.state.phase
+        if phase in ("objectives", "targets", "practices", "review") and is_question_to_assistant(text):
+            # "What do you mean by ...?" is a question, not evidence (issue 14, item 13): answer it from the
+            # catalog and ask again; it is never read as a statement about practice.
+            return self._answer_question(text)
         if phase == "context":
             return self._on_context(turn)
         if phase == "profile":
@@ -402,6 +406,26 @@ class Interview:
                 return f"{said.strip()}\n\n---\n\n{catalog_text}"
         return catalog_text
 
+    def _answer_question(self, text: str) -> list[Turn]:
+        pending = self.state.pending
+        pid = self._current_practice_id()
+        if pid is not None:
+            level = pending.level if pending is not None and pending.level >= 1 else None
+            body = self._explain(f"explain {pid}" + (f" level {level}" if level else ""))
+            answer = f"That is a question for me, so I did not take it as an answer. Here is what the catalog says:\n\n{body}"
+        elif self.state.phase == "objectives":
+            answer = (
+                "That is a question for me, so I did not take it as an answer. These questions set your targets: how much "
+                "security risk the business can carry (risk appetite), the worst harm a failure could cause and the rules "
+                "that apply. Higher targets cost more; answer in your own words, or type `skip`."
+            )
+        else:
+            answer = "That is a question for me, so I did not take it as an answer. Type `help` for what you can do here."
+        out = [self._turn("assistant", answer, "explain")]
+        if pending is not None:
+            out.append(self._ask(pending))
+        return out
+
     def _status_text(self) -> str:
         pr = self.progress()
         lines = [
@@ -455,10 +479,19 @@ class Interview:
         pid = self.state.order[self.state.current]
         pp = self.state.practices[pid]
         pp.answers = 0
-        if pp.status not in ("confirmed", "not_applicable"):
-            pp.status = "asking"
+        note = ""
+        if pp.status in ("confirmed", "not_applicable"):
+            # Going back reopens the practice (issue 14: `back` used to announce it and then jump ahead): its
+            # confirmed rating stays until a new decision replaces it.
+            pp.must_ask = max(pp.must_ask, 1)
+            cur_rating = self.state.assessment.current.get(pid)
+            note = f" Its confirmed rating ({cur_rating.value.label()}) stays until you decide again." if cur_rating else ""
+        pp.status = "asking"
         self.state.phase = "practices"
-        return [self._turn("assistant", f"Back to {pid} {self.catalog.practices[pid].name}.", "info"), *self._next_question()]
+        return [
+            self._turn("assistant", f"Back to {pid} {self.catalog.practices[pid].name}.{note}", "info"),
+            *self._next_question(),
+        ]
 
     def _finish(self) -> list[Turn]:
         self.state.phase = "done"
@@ -780,6 +813,8 @@ class Interview:
             fallback = GuidedEngine(self.catalog, self.index).propose(request)
             proposal = fallback.model_copy(update={"fallback": f"{self.engine.name} proposal rejected: {'; '.join(problems)}"})
             self.state.notices.append("The model's proposal failed validation; the guided engine's proposal is shown instead.")
+        if pp.rejected:
+            proposal = proposal.model_copy(update={"notes": [*proposal.notes, _since_rejection(pp.rejected[-1], proposal)]})
         pp.proposal = proposal
         pp.status = "proposed"
         self.state.phase = "review"
@@ -950,6 +985,39 @@ class Interview:
         if self.state.phase == "review" and self._current_practice_id() == pid:
             return self._advance()
         return []
+
+
+_QUESTION_START = re.compile(
+    r"^\s*(?:what|why|how|which|who|where|when|is it|are you|do you|does (?:that|this|it)|can you|could you|would you|"
+    r"should i|should we|what do you mean|sorry\W+what|i do ?n.?t understand)\b",
+    re.I,
+)
+
+
+def is_question_to_assistant(text: str) -> bool:
+    """Whether the stakeholder asked the assistant something instead of answering (a short text ending in "?")."""
+    t = text.strip()
+    return t.endswith("?") and len(t) <= 300 and bool(_QUESTION_START.match(t))
+
+
+def _since_rejection(rejected: Proposal, new: Proposal) -> str:
+    """What changed since the draft the reviewer rejected (issue 14: a rejected draft never comes back unexplained)."""
+    old_quotes = {(q.turn_id, q.text) for q in rejected.quotes}
+    added = [q.text for q in new.quotes if (q.turn_id, q.text) not in old_quotes]
+    same = rejected.level == new.level and {c.id for c in rejected.indicators} == {c.id for c in new.indicators}
+    if same and not added:
+        return (
+            f"This is the same draft you rejected (level {new.level}): nothing said since changed the evidence. "
+            "If it is wrong, modify it and say why, or add what the assistant has not heard."
+        )
+    changes = []
+    if rejected.level != new.level:
+        changes.append(f"level {rejected.level} \u2192 {new.level}")
+    if added:
+        changes.append("new evidence: " + "; ".join(f"\u201c{t[:80]}\u201d" for t in added[:3]))
+    if not changes:
+        changes.append("other indicators are cited")
+    return "Changed since the draft you rejected: " + ", ".join(changes) + "."
 
 
 def _first_error(exc: Exception) -> str:
