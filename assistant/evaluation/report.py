@@ -7,12 +7,14 @@ from assistant.evaluation.runner import EvalLog
 
 # Targets from the evaluation issue, for the guided engine on the shipped scenarios.
 TARGETS: dict[str, tuple[str, float]] = {
-    "within_one": (">=", 0.90),
-    "exact": (">=", 0.65),
-    "over_rating": ("<=", 0.10),
+    # Issue 13's targets, for the frozen test split in stepwise mode.
+    "within_one": (">=", 0.95),
+    "exact": (">=", 0.70),
+    "qwk": (">=", 0.80),
+    "over_rating": ("<=", 0.05),
     "citation_validity": (">=", 1.0),
     "quote_faithfulness": (">=", 1.0),
-    "turns_per_practice": ("<=", 3.0),
+    "turns_per_practice": ("<=", 2.5),
 }
 
 
