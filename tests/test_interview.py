@@ -334,3 +334,20 @@ def test_a_question_is_answered_and_never_stored_as_evidence(services, question)
     assert iv.pending is not None and iv.pending.text == pending.text, "the same question is asked again"
     assert iv.state.practices["H1.2"].readings == before
     assert iv.state.practices["H1.2"].answers == 0
+
+
+def test_a_target_set_by_hand_shows_in_the_list_below_it(services):
+    iv = start(services, practices=["H1.2", "H2.1"], ask_objectives=True)
+    iv.say("We sell Wi-Fi cameras for homes.")
+    if iv.pending is not None and iv.pending.kind == "profile":
+        iv.say("yes")
+    for _ in range(8):
+        if iv.pending is None or iv.pending.kind != "objective":
+            break
+        iv.say("medium, we are a small company and privacy matters")
+    assert iv.pending is not None and iv.pending.kind == "targets"
+    out = iv.say("target H2.1 3 system because the cameras stream video of people's homes")
+    assert any("Target for H2.1 set to 3 (system)" in t.text for t in out)
+    listed = iv.pending.text
+    line = next(x for x in listed.splitlines() if x.startswith("- H2.1"))
+    assert "level 3 (system), set by you" in line and "people's homes" in line

@@ -597,16 +597,26 @@ class Interview:
         proposed = propose_targets(self.catalog, self.state.objectives, self.state.profile)
         self.state.proposed_targets = [p.model_dump(mode="json") for p in proposed]
         self.state.phase = "targets"
+        return [self._ask(PendingQuestion(kind="targets", text=self._targets_text()))]
+
+    def _targets_text(self) -> str:
+        """The proposed targets, with any target set by hand shown in its place (issue 14, item 6)."""
         lines = ["Proposed targets (higher is not always better: each should fit what the business needs):", ""]
-        for p in proposed:
-            lines.append(
-                f"- {p.practice} {self.catalog.practices[p.practice].name}: level {p.value.level} ({p.value.scope}). {p.reason}"
-            )
+        by_hand = self.state.assessment.targets.practices
+        for raw in self.state.proposed_targets:
+            pid = raw["practice"]
+            name = self.catalog.practices[pid].name
+            if pid in by_hand:
+                t = by_hand[pid]
+                why = f" {t.reason}" if t.reason else ""
+                lines.append(f"- {pid} {name}: {_target_label(t.value)}, set by you.{why}")
+            else:
+                lines.append(f"- {pid} {name}: {_target_label(Rating.model_validate(raw['value']))}. {raw['reason']}")
         lines += [
             "",
             "Reply `accept targets`, change one with `target H1.2 3 system because <reason>`, or `skip` to set targets later.",
         ]
-        return [self._ask(PendingQuestion(kind="targets", text="\n".join(lines)))]
+        return "\n".join(lines)
 
     def _on_targets(self, turn: Turn) -> list[Turn]:
         low = turn.text.strip().lower()
@@ -630,7 +640,7 @@ class Interview:
             except InputError as exc:
                 return [self._turn("assistant", f"{exc}", "error"), self._ask(self.state.pending)]  # type: ignore[arg-type]
             replies = self._apply_target(payload)
-            return [*replies, self._ask(self.state.pending)]  # type: ignore[arg-type]
+            return [*replies, self._ask(PendingQuestion(kind="targets", text=self._targets_text()))]
         if re.match(r"^(accept|yes|ok|okay|fine|agree)", low):
             actor = self.state.reviewer
             for raw in self.state.proposed_targets:
@@ -998,6 +1008,10 @@ def is_question_to_assistant(text: str) -> bool:
     """Whether the stakeholder asked the assistant something instead of answering (a short text ending in "?")."""
     t = text.strip()
     return t.endswith("?") and len(t) <= 300 and bool(_QUESTION_START.match(t))
+
+
+def _target_label(value: Rating) -> str:
+    return "not applicable" if value.not_applicable else f"level {value.label()}"
 
 
 def _since_rejection(rejected: Proposal, new: Proposal) -> str:
