@@ -351,3 +351,20 @@ def test_a_target_set_by_hand_shows_in_the_list_below_it(services):
     listed = iv.pending.text
     line = next(x for x in listed.splitlines() if x.startswith("- H2.1"))
     assert "level 3 (system), set by you" in line and "people's homes" in line
+
+
+def test_a_denied_industry_is_not_recorded(services):
+    iv = Interview.start(
+        services.catalog,
+        services.index,
+        services.engine,
+        services.store,
+        system_name="Wallbox",
+        practices=["H1.2"],
+        ask_objectives=False,
+    )
+    iv.say("We are a 12-person startup making home EV wall chargers with an app and over-the-air updates.")
+    assert iv.pending is not None and iv.pending.kind == "profile"
+    iv.say("we are not in the car, so the automotive gateway one is not us")
+    assert iv.state.industry != "automotive" and iv.state.profile is None
+    assert iv.assessment().metadata.industry != "automotive"

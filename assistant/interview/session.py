@@ -40,6 +40,7 @@ from assistant.interview.state import (
     Progress,
 )
 from assistant.proposals import Proposal, Turn, validate_proposal
+from assistant.reading.cues import read_cues, split_clauses
 from assistant.store import SessionStore
 from assistant.targets import OBJECTIVE_QUESTIONS, propose_targets, read_objective
 
@@ -564,8 +565,14 @@ class Interview:
             self.state.industry = self.state.suggested_industry
             self.state.profile = self.state.suggested_profile
         elif not re.match(r"^(n|no|nope)\b", low):
-            self.state.industry = next((s for s in SECTOR_WORDS if s in low), self.state.suggested_industry)
-            self.state.profile = next((p for p in self.catalog.profiles if p in low), None)
+            # Only what the reply affirms counts: "we are not in the car, so the automotive one is not us"
+            # names automotive to deny it (issue 14, item 15).
+            clauses = [c for c in split_clauses(turn.text) if c.strip()]
+            affirmed = " ".join(c for c in clauses if read_cues(c).polarity == "positive").lower()
+            denied = len(affirmed) < len(" ".join(clauses).lower())
+            fallback = None if denied else self.state.suggested_industry
+            self.state.industry = next((s for s in SECTOR_WORDS if s in affirmed), fallback)
+            self.state.profile = next((p for p in self.catalog.profiles if p in affirmed), None)
         meta = self.state.assessment.metadata
         meta.industry = self.state.industry
         meta.profile = self.state.profile
