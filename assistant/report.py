@@ -244,9 +244,13 @@ def _provenance_lines(pid: str, cr: CurrentRating) -> list[str]:
         f"- Value: {cr.value.label()} ({cr.status}); proposed by {who}; proposal: {_rating(pv.proposed)}"
         + (f", confidence {pv.confidence:.2f}" if pv.confidence is not None else "")
         + f"; catalog {pv.catalog_version}",
-        f"- Decision: {pv.decision} by {pv.reviewer} on {_when(pv.decided_at)}"
-        + (f" (proposed {_when(pv.proposed_at)})" if pv.proposed_at else "")
-        + (f"; reason: {pv.decision_reason}" if pv.decision_reason else ""),
+        (
+            f"- Decision: not yet decided (proposed {_when(pv.proposed_at or pv.decided_at)}; not counted until a reviewer decides)"
+            if cr.status == "proposed"
+            else f"- Decision: {pv.decision} by {pv.reviewer} on {_when(pv.decided_at)}"
+            + (f" (proposed {_when(pv.proposed_at)})" if pv.proposed_at else "")
+            + (f"; reason: {pv.decision_reason}" if pv.decision_reason else "")
+        ),
     ]
     if cr.value.not_applicable and cr.value.reason:
         lines.append(f"- Not applicable because: {cr.value.reason}")

@@ -368,3 +368,33 @@ def test_a_denied_industry_is_not_recorded(services):
     iv.say("we are not in the car, so the automotive gateway one is not us")
     assert iv.state.industry != "automotive" and iv.state.profile is None
     assert iv.assessment().metadata.industry != "automotive"
+
+
+def test_practices_left_for_later_stay_reachable_after_the_end(services):
+    iv = start(services, practices=["H1.2", "E1.1"])
+    iv.say("We sell Wi-Fi cameras for homes.")
+    answer_until_review(iv, ["We push fixes over the internet when a customer complains.", "No.", "No.", "No."])
+    assert iv.pending is not None and iv.pending.kind == "review"
+    first = iv.pending.practice
+    iv.review("defer")
+    iv.say("done")
+    assert iv.finished and first in iv.undecided()
+    assert "not yet decided" in iv.transcript[-1].text
+    out = iv.say("continue")
+    assert not iv.finished and any("Not yet decided" in t.text for t in out)
+    assert iv.pending is not None and iv.pending.practice == first and iv.pending.kind == "review"
+    iv.review("accept")
+    assert iv.assessment().current[first].status == "confirmed"
+
+
+def test_a_report_says_not_yet_decided_for_a_proposal_awaiting_review(services):
+    from assistant.report import render_markdown
+    from assistant.scoring import score as score_
+
+    iv = start(services, practices=["H1.2"])
+    iv.say("We sell Wi-Fi cameras for homes.")
+    answer_until_review(iv, ["We push fixes over the internet when a customer complains.", "No.", "No.", "No."])
+    a = iv.assessment()
+    assert a.current["H1.2"].status == "proposed"
+    md = render_markdown(score_(a, services.catalog), a, services.catalog)
+    assert "not yet decided" in md and "accept by pending review" not in md

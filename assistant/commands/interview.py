@@ -121,6 +121,9 @@ def interview(
         console.print(f"resumed session {iv.session_id} ({iv.state.system_name})")
         last_q = [t for t in iv.transcript if t.role == "assistant"][-3:]
         _show(last_q)
+        if iv.finished and iv.undecided():
+            # A finished interview with practices left undecided picks them up again (issue 14, item 10).
+            _show(iv.say("continue"))
     else:
         ids = [p.strip() for p in practices.split(",")] if practices else None
         iv = Interview.start(

@@ -301,6 +301,10 @@ class Interview:
         """Proposals that wait for a decision."""
         return [pp.proposal for pp in self.state.practices.values() if pp.status == "proposed" and pp.proposal is not None]
 
+    def undecided(self) -> list[str]:
+        """Practices without a decision yet (left for later, skipped, awaiting review or never reached)."""
+        return [pid for pid in self.state.order if self.state.practices[pid].status not in ("confirmed", "not_applicable")]
+
     def evidence(self, practice: str) -> list[Reading]:
         """The readings collected for a practice."""
         return list(self.state.practices[practice].readings)
@@ -356,9 +360,33 @@ class Interview:
             return self._on_extra_evidence(turn)
         if phase == "practices":
             return self._on_answer(turn)
-        return [
-            self._turn("assistant", "The interview is finished. Use `smm report` or the dashboard to see the results.", "info")
-        ]
+        return self._reopen_undecided()
+
+    def _reopen_undecided(self) -> list[Turn]:
+        """After the end, practices left for later, skipped or awaiting review stay reachable (issue 14, item 10)."""
+        undecided = self.undecided()
+        if not undecided:
+            return [
+                self._turn(
+                    "assistant", "The interview is finished. Use `smm report` or the dashboard to see the results.", "info"
+                )
+            ]
+        pid = undecided[0]
+        pp = self.state.practices[pid]
+        self.state.current = self.state.order.index(pid)
+        names = ", ".join(f"{p} {self.catalog.practices[p].name}" for p in undecided[:6])
+        intro = self._turn("assistant", f"Not yet decided: {names}. Let us take {pid} now.", "info")
+        if pp.status == "proposed" and pp.proposal is not None:
+            self.state.phase = "review"
+            return [
+                intro,
+                self._turn("assistant", self.render_proposal(pp.proposal), "proposal", pid),
+                *self._review_prompt(pp.proposal),
+            ]
+        pp.status = "asking"
+        pp.answers = 0
+        self.state.phase = "practices"
+        return [intro, *self._next_question()]
 
     # -- commands
 
@@ -501,9 +529,11 @@ class Interview:
         a.log("interview.finished", actor="stakeholder")
         n = len(a.current)
         waiting = len(self.proposals_awaiting_review())
+        open_ = self.undecided()
         msg = (
             f"Interview finished. {n} practice(s) have a confirmed rating"
             + (f"; {waiting} proposal(s) still await review and are not scored" if waiting else "")
+            + (f"; not yet decided: {', '.join(open_)} (type `continue` to take them up)" if open_ else "")
             + ". Export the assessment and a report with `smm report`, or open the dashboard."
         )
         return [self._turn("assistant", msg, "done")]
@@ -845,16 +875,15 @@ class Interview:
             proposal_id=proposal.id,
         )
         card = self.render_proposal(proposal)
+        return [*self._notices(), self._turn("assistant", card, "proposal", practice.id), *self._review_prompt(proposal)]
+
+    def _review_prompt(self, proposal: Proposal) -> list[Turn]:
         prompt = (
             "Decide: `accept`, `modify <level> [scope] because <reason>`, `reject` (ask again), `n/a because <reason>`, or `later`."
             if not proposal.insufficient
             else "Answer the question above, or decide: `modify <level> because <reason>`, `n/a because <reason>`, or `skip`."
         )
-        return [
-            *self._notices(),
-            self._turn("assistant", card, "proposal", practice.id),
-            self._ask(PendingQuestion(kind="review", text=prompt, practice=practice.id)),
-        ]
+        return [self._ask(PendingQuestion(kind="review", text=prompt, practice=proposal.practice))]
 
     def _notices(self) -> list[Turn]:
         # An engine that falls back for a step (the llm engine) says so through drain_notices().
