@@ -398,3 +398,36 @@ def test_a_report_says_not_yet_decided_for_a_proposal_awaiting_review(services):
     assert a.current["H1.2"].status == "proposed"
     md = render_markdown(score_(a, services.catalog), a, services.catalog)
     assert "not yet decided" in md and "accept by pending review" not in md
+
+
+def test_a_profile_is_suggested_only_when_it_fits_and_says_why(services):
+    iv = Interview.start(
+        services.catalog,
+        services.index,
+        services.engine,
+        services.store,
+        system_name="W",
+        practices=["H1.2"],
+        ask_objectives=False,
+    )
+    out = iv.say(
+        "We are a 12-person startup making home EV wall chargers for households, with a phone app and over-the-air firmware updates through a gateway."
+    )
+    assert iv.state.suggested_profile != "automotive-ota-gateway"
+    question = next(t.text for t in out if t.kind == "question")
+    assert "automotive-ota-gateway' (" not in question and "none of our example profiles fits" in question
+    iv2 = Interview.start(
+        services.catalog,
+        services.index,
+        services.engine,
+        services.store,
+        system_name="B",
+        practices=["H1.2"],
+        ask_objectives=False,
+    )
+    out2 = iv2.say(
+        "We run a PET bottling line in a soft-drinks plant: the filler, capper and labeller PLCs feed a line historian."
+    )
+    q2 = next(t.text for t in out2 if t.kind == "question")
+    assert iv2.state.suggested_profile == "bottling-line"
+    assert "you mentioned bottling line, line historian" in q2

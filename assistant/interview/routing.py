@@ -43,15 +43,22 @@ def suggest_industry(text: str) -> str | None:
     return best if counts[best] else None
 
 
-def suggest_profile(catalog: Catalog, text: str) -> str | None:
-    """A catalog profile whose keywords the text names at least twice."""
+def profile_matches(catalog: Catalog, text: str, industry: str | None) -> dict[str, list[str]]:
+    """Per profile that fits, the keywords of it the text names: at least two, and the profile's industry
+    must be the one the text suggests (a home EV charger is not the automotive gateway; issue 14, item 5)."""
     low = text.lower()
-    best: tuple[int, str] | None = None
+    out: dict[str, list[str]] = {}
     for pid, prof in catalog.profiles.items():
-        hits = sum(1 for k in prof.keywords if k.lower() in low)
-        if hits >= 2 and (best is None or hits > best[0]):
-            best = (hits, pid)
-    return best[1] if best else None
+        hits = [k for k in prof.keywords if re.search(r"(?<![a-z0-9])" + re.escape(k.lower()) + r"(?![a-z0-9])", low)]
+        if len(hits) >= 2 and (industry is None or prof.industry == industry):
+            out[pid] = hits
+    return out
+
+
+def suggest_profile(catalog: Catalog, text: str, industry: str | None = None) -> str | None:
+    """The profile that fits best (see :func:`profile_matches`), or ``None``: no profile is a fine answer."""
+    found = profile_matches(catalog, text, industry)
+    return max(found, key=lambda p: len(found[p])) if found else None
 
 
 def route_statements(

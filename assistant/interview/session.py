@@ -30,7 +30,7 @@ from assistant.explain import explain_level, explain_practice, parse_level_quest
 from assistant.index import CatalogIndex
 from assistant.interview.messages import HELP, explain_proposal, render_proposal
 from assistant.interview.planner import plan_next_question, probe_indicators
-from assistant.interview.routing import SECTOR_WORDS, route_statements, suggest_industry, suggest_profile
+from assistant.interview.routing import SECTOR_WORDS, profile_matches, route_statements, suggest_industry, suggest_profile
 from assistant.interview.state import (
     STATE_VERSION,
     Decision,
@@ -551,7 +551,7 @@ class Interview:
         self.state.assessment.metadata.system_description = turn.text
         routed = self._route_statements(turn, split_statements(turn.text))
         self.state.suggested_industry = self._suggest_industry(text)
-        self.state.suggested_profile = self._suggest_profile(text)
+        self.state.suggested_profile = suggest_profile(self.catalog, text, self.state.suggested_industry)
         self.state.assessment.log("context.described", actor="stakeholder", statements_routed=routed)
         found = [pid for pid, pp in self.state.practices.items() if pp.readings]
         summary = (
@@ -565,7 +565,13 @@ class Interview:
             prof = self.state.suggested_profile
             guess = f"It sounds like the {ind} industry" if ind else "I could not tell the industry"
             if prof:
-                guess += f", and our example profile '{prof}' ({self.catalog.profiles[prof].title}) looks close"
+                words = profile_matches(self.catalog, text, ind).get(prof, [])
+                guess += (
+                    f", and our example profile '{prof}' ({self.catalog.profiles[prof].title}) looks close "
+                    f"(you mentioned {', '.join(words[:4])})"
+                )
+            else:
+                guess += "; none of our example profiles fits, which is fine: targets come from your answers"
             q = (
                 f"{guess}. Is that right? Answer `yes`, or name the industry "
                 f"({', '.join(SECTOR_WORDS)}) and optionally a profile ({', '.join(sorted(self.catalog.profiles))}), or `no`."
@@ -585,9 +591,6 @@ class Interview:
 
     def _suggest_industry(self, text: str) -> str | None:
         return suggest_industry(text)
-
-    def _suggest_profile(self, text: str) -> str | None:
-        return suggest_profile(self.catalog, text)
 
     def _on_profile(self, turn: Turn) -> list[Turn]:
         low = turn.text.strip().lower()
