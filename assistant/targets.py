@@ -37,7 +37,11 @@ OBJECTIVE_QUESTIONS: list[tuple[str, str]] = [
 ]
 
 _PRIORITY_WORDS: dict[Priority, re.Pattern[str]] = {
-    "safety": re.compile(r"\b(safety|safe|hurt|injur\w*|harm|life|lives|people|death|accident)\b", re.I),
+    "safety": re.compile(
+        r"\b(safety|safe|hurt|injur\w*|harm|life|lives|people|death|accident|fires?|burn\w*|patients?|shock\w*|"
+        r"electrocut\w*|explo\w*|poison\w*|crash\w*)\b",
+        re.I,
+    ),
     "availability": re.compile(r"\b(production|downtime|stop\w*|outage|availability|uptime|service|running|operations?)\b", re.I),
     "privacy": re.compile(r"\b(privacy|private|personal|data|video|leak\w*|gdpr|confidential\w*)\b", re.I),
     "financial": re.compile(r"\b(money|financial|cost\w*|revenue|fraud|fines?|lost sales)\b", re.I),
@@ -76,10 +80,17 @@ def read_objective(key: str, answer: str, objectives: Objectives) -> Objectives:
         found = [p for p, rx in _PRIORITY_WORDS.items() if rx.search(answer)]
         o = o.model_copy(update={"priorities": found})
     elif key == "appetite":
-        low = re.search(r"\b(low|very safe|must be safe|little|minimal|zero|none|not much)\b", answer, re.I)
-        high = re.search(r"\b(high|a lot|move fast|accept (?:some|a lot of|more) risk|cheap)\b", answer, re.I)
-        med = re.search(r"\b(medium|moderate|some|middle|average|balanced)\b", answer, re.I)
-        appetite: Appetite | None = "low" if low and not high else "high" if high else "medium" if med else None
+        # The level the stakeholder names wins over how they describe the business ("medium I guess, we need to
+        # move fast but we can't have chargers burning houses" is medium; issue 14, item 1).
+        named = re.findall(r"\b(low|medium|moderate|middle|high)\b", answer, re.I)
+        if named:
+            word = named[0].lower()
+            appetite: Appetite | None = "low" if word == "low" else "high" if word == "high" else "medium"
+        else:
+            low = re.search(r"\b(very safe|must be safe|little|minimal|zero|none|not much)\b", answer, re.I)
+            high = re.search(r"\b(a lot|move fast|accept (?:some|a lot of|more) risk|cheap)\b", answer, re.I)
+            med = re.search(r"\b(some|average|balanced)\b", answer, re.I)
+            appetite = "low" if low and not high else "high" if high else "medium" if med else None
         o = o.model_copy(update={"appetite": appetite})
     elif key == "obligations":
         none = re.search(r"\b(none|no(?:thing)?|not that i know|don'?t know)\b", answer, re.I) and not re.search(r"\d", answer)
@@ -119,10 +130,30 @@ def propose_targets(catalog: Catalog, objectives: Objectives, profile_id: str | 
         if raised_by and profile is None:
             level = min(4, level + 1)
             reason = f"{reason} Raised because {', '.join(raised_by)} matters most to the business."
-        if pid == "G1.2" and objectives.obligations and level < 3:
-            level, sc = 3, "industry"
-            reason = f"{reason} Raised to 3 (industry) because the system must meet: {', '.join(objectives.obligations)}."
+        if pid == "G1.2" and objectives.obligations:
+            if level < 3:
+                level, sc = 3, "industry"
+                reason = f"{reason} Raised to 3 (industry) because the system must meet: {', '.join(objectives.obligations)}."
+            else:
+                sc = "industry"
+                reason = f"{reason} Industry scope because the system must meet: {', '.join(objectives.obligations)}."
         if objectives.appetite == "high" and profile is None and not raised_by and pid not in ("G1.2",):
             reason = f"{reason} Kept modest: the business accepts some risk for {practice.name.lower()}."
         out.append(ProposedTarget(practice=pid, value=Rating(level=level, scope=sc), reason=reason))
     return out
+
+
+_PRIORITY_NAMES: dict[str, str] = {
+    "safety": "people getting hurt",
+    "availability": "the system or production stopping",
+    "privacy": "private data leaking",
+    "financial": "money being lost",
+    "reputation": "your reputation",
+}
+
+
+def understood(objectives: Objectives) -> str:
+    """What was understood from the objectives answers, in the stakeholder's terms, to confirm or correct."""
+    worst = ", ".join(_PRIORITY_NAMES[p] for p in objectives.priorities) or "not clear from your answer"
+    rules = "; ".join(objectives.obligations) or "none named"
+    return f"I understood: {objectives.appetite or 'no clear'} risk appetite; worst harm: {worst}; rules: {rules}."

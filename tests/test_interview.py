@@ -431,3 +431,27 @@ def test_a_profile_is_suggested_only_when_it_fits_and_says_why(services):
     q2 = next(t.text for t in out2 if t.kind == "question")
     assert iv2.state.suggested_profile == "bottling-line"
     assert "you mentioned bottling line, line historian" in q2
+
+
+def test_objectives_are_read_as_said_and_confirmed_before_targets(services):
+    iv = start(services, practices=["G1.2", "H3.2"], ask_objectives=True, profile=None)
+    iv.say("We are a 12-person startup making home EV wall chargers.")
+    if iv.pending is not None and iv.pending.kind == "profile":
+        iv.say("no")
+    answers = {
+        "priorities": "a charger catching fire in someone's garage, and our reputation",
+        "appetite": "medium I guess, we're a startup and need to move fast but we can't have chargers burning houses",
+        "obligations": "the EU radio equipment rules",
+    }
+    for _ in range(6):
+        if iv.pending is None or iv.pending.kind != "objective":
+            break
+        iv.say(answers[iv.pending.key or "priorities"])
+    o = iv.state.objectives
+    assert o.appetite == "medium" and "safety" in o.priorities
+    assert iv.pending is not None and iv.pending.kind == "targets"
+    text = iv.pending.text
+    assert text.startswith("I understood: medium risk appetite; worst harm: people getting hurt")
+    assert "EU radio equipment rules" in text
+    g12 = next(x for x in text.splitlines() if x.startswith("- G1.2"))
+    assert "EU radio equipment rules" in g12 and "high risk appetite" not in text

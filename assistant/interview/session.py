@@ -42,7 +42,7 @@ from assistant.interview.state import (
 from assistant.proposals import Proposal, Turn, validate_proposal
 from assistant.reading.cues import read_cues, split_clauses
 from assistant.store import SessionStore
-from assistant.targets import OBJECTIVE_QUESTIONS, propose_targets, read_objective
+from assistant.targets import OBJECTIVE_QUESTIONS, propose_targets, read_objective, understood
 
 MAX_ANSWER_CHARS = 200_000
 
@@ -641,7 +641,13 @@ class Interview:
 
     def _targets_text(self) -> str:
         """The proposed targets, with any target set by hand shown in its place (issue 14, item 6)."""
-        lines = ["Proposed targets (higher is not always better: each should fit what the business needs):", ""]
+        lines = [
+            understood(self.state.objectives)
+            + " If that is wrong, change a target below and say why, or `skip` to set targets later.",
+            "",
+            "Proposed targets (higher is not always better: each should fit what the business needs):",
+            "",
+        ]
         by_hand = self.state.assessment.targets.practices
         for raw in self.state.proposed_targets:
             pid = raw["practice"]
