@@ -104,10 +104,14 @@ def test_one_indicator_per_clause_and_quotes_are_verbatim(catalog, reader) -> No
     practice = catalog.practices["H1.2"]
     text = "We can push fixes over the air to the main camera model, but the old models never get updates."
     rs = reader.read(text, "t6", practice, source="answer", question_level=0)
+    from assistant.reading.reader import MAX_DENIAL_ALTERNATIVES, MAX_STATES
+
     assert len(rs) == 2
     for r in rs:
         assert r.quote in text
-        assert len(r.evidence) <= 1
+    assert len(rs[0].evidence) <= MAX_STATES
+    # A denial keeps a few candidate indicators; the rule picks the one it conflicts with least.
+    assert len(rs[1].evidence) <= MAX_DENIAL_ALTERNATIVES
     assert rs[1].polarity in ("no", "unknown")
 
 
@@ -162,20 +166,43 @@ def test_rule_level_one_is_met_by_any_support_despite_a_contradiction() -> None:
     assert est.level == 1
 
 
+def test_rule_support_at_a_higher_level_meets_level_one_despite_a_denial() -> None:
+    est = estimate([_r(("H1.2-L1-02", 1, "contradicts", 0.9)), _r(("H1.2-L2-01", 2, "supports", 0.9))])
+    assert est.level == 2 and not est.contradiction
+
+
 def test_rule_a_lone_weak_contradiction_is_outweighed_and_reported() -> None:
     est = estimate(
         [
-            _r(("H1.2-L1-02", 1, "contradicts", 0.55)),
-            _r(("H1.2-L2-01", 2, "supports", 0.9)),
-            _r(("H1.2-L2-02", 2, "supports", 0.9)),
+            _r(("H1.2-L2-03", 2, "contradicts", 0.55)),
+            _r(("H1.2-L3-01", 3, "supports", 0.9)),
+            _r(("H1.2-L3-02", 3, "supports", 0.9)),
         ]
     )
-    assert est.level == 2 and est.contradiction and est.overridden
+    assert est.level == 3 and est.contradiction and est.overridden
+
+
+def test_rule_a_denial_is_read_as_the_step_above_what_is_shown() -> None:
+    shown = _r(("H1.2-L2-01", 2, "supports", 0.9))
+    denial = _r(("H1.2-L1-02", 1, "contradicts", 0.9), ("H1.2-L3-01", 3, "contradicts", 0.8))
+    est = estimate([shown, denial])
+    assert (est.level, est.upper) == (2, 2) and est.unmet == {3: ["H1.2-L3-01"]}
 
 
 def test_rule_a_strong_contradiction_wins_over_weak_support() -> None:
-    est = estimate([_r(("H1.2-L2-01", 2, "contradicts", 0.95)), _r(("H1.2-L3-01", 3, "supports", 0.6))])
+    est = estimate(
+        [
+            _r(("H1.2-L2-01", 2, "contradicts", 0.95)),
+            _r(("H1.2-L2-02", 2, "contradicts", 0.95)),
+            _r(("H1.2-L3-01", 3, "supports", 0.6)),
+            _r(("H1.2-L3-02", 3, "supports", 0.6)),
+        ]
+    )
     assert est.level == 1 and est.contradiction and not est.overridden
+
+
+def test_rule_level_three_needs_two_indicators() -> None:
+    assert estimate([_r(("H1.2-L3-01", 3, "supports", 0.9))]).level == 2
 
 
 def test_rule_reads_model_readings_without_states_by_their_levels() -> None:
