@@ -246,6 +246,7 @@ def _provenance_lines(pid: str, cr: CurrentRating) -> list[str]:
         + f"; catalog {pv.catalog_version}",
         (
             f"- Decision: not yet decided (proposed {_when(pv.proposed_at or pv.decided_at)}; not counted until a reviewer decides)"
+            + (f"; note: {pv.decision_reason}" if pv.decision_reason else "")
             if cr.status == "proposed"
             else f"- Decision: {pv.decision} by {pv.reviewer} on {_when(pv.decided_at)}"
             + (f" (proposed {_when(pv.proposed_at)})" if pv.proposed_at else "")
