@@ -100,12 +100,18 @@ class CitedIndicator(_Model):
 
 
 class Quote(_Model):
-    """The stakeholder's own words, verbatim, with the turn they come from."""
+    """The stakeholder's own words (or a document's), verbatim, with the turn (or passage) they come from."""
 
     turn_id: str
-    """ID of the transcript turn."""
+    """ID of the transcript turn, or ``doc:<document id>:<passage>`` for a document passage."""
     text: str
-    """Verbatim excerpt of that turn."""
+    """Verbatim excerpt of that turn or passage."""
+    document: str | None = None
+    """File name, when the quote is from a document."""
+    location: str | None = None
+    """Where in the document (``page 3``, a heading, a table row)."""
+
+    _omit_when_none = ("document", "location")
 
 
 class Provenance(_Model):

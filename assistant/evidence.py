@@ -44,8 +44,9 @@ class Reading(BaseModel):
     """The statement, verbatim (a substring of the turn's text)."""
     practice: str
     """Practice it was read against."""
-    source: Literal["context", "answer"]
-    """From the free system description, or an answer to a question about this practice."""
+    source: Literal["context", "answer", "document"]
+    """From the free system description, an answer to a question about this practice, or a document
+    (then ``turn_id`` is a passage reference ``doc:<document id>:<passage>``)."""
     question_level: int | None = None
     """Level of the probe it answers (0 for the opening question)."""
     polarity: Polarity
@@ -64,6 +65,10 @@ class Reading(BaseModel):
     """Distinct formality cues behind the supported level (level 4 needs two across the evidence)."""
     evidence: list[IndicatorEvidence] = Field(default_factory=list)
     """Per-indicator states (the guided reader sets them; older sessions and model readings may not)."""
+    document: str | None = None
+    """For a document passage: the document's file name."""
+    location: str | None = None
+    """For a document passage: where in the document (``page 3``, a heading, a table row)."""
 
 
 # ------------------------------------------------------------------------------------ sentences

@@ -9,6 +9,7 @@ the proposal.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -50,6 +51,10 @@ class IndicatorSupport(BaseModel):
     """The statement, verbatim."""
     state: Literal["supports", "partly"] = "supports"
     """Whether the statement meets the indicator or only part of it."""
+    document: str | None = None
+    """File name, when the statement is a document's."""
+    location: str | None = None
+    """Where in the document (``page 3``, a heading, a table row)."""
 
 
 class Proposal(BaseModel):
@@ -114,12 +119,15 @@ class Proposal(BaseModel):
         return Rating(level=self.level, scope=self.scope)
 
 
-def validate_proposal(proposal: Proposal, catalog: Catalog, transcript: list[Turn]) -> list[str]:
+def validate_proposal(
+    proposal: Proposal, catalog: Catalog, transcript: list[Turn], passages: Mapping[str, str] | None = None
+) -> list[str]:
     """Problems with a proposal's citations and quotes; empty when it is sound.
 
     Checks: the practice exists; each cited indicator exists, belongs to the practice and carries the
-    catalog's text; each quote is non-empty and occurs verbatim in a stakeholder turn with that ID; a
-    proposal for level 1 or above cites at least one indicator of that level.
+    catalog's text; each quote is non-empty and occurs verbatim in a stakeholder turn with that ID, or in
+    the document passage it cites (``passages``: reference -> text); a proposal for level 1 or above cites
+    at least one indicator of that level.
     """
     problems: list[str] = []
     practice = catalog.practices.get(proposal.practice)
@@ -134,10 +142,15 @@ def validate_proposal(proposal: Proposal, catalog: Catalog, transcript: list[Tur
         elif c.text.strip() != known[c.id][1].strip():
             problems.append(f"cited indicator {c.id} does not carry the catalog's text")
     turns = {t.id: t for t in transcript}
+    # A document passage is a source like a stakeholder turn: quotes from it must be verbatim too.
+    for ref, text in (passages or {}).items():
+        turns[ref] = Turn(id=ref, role="stakeholder", text=text, kind="document")
     for q in proposal.quotes:
         t = turns.get(q.turn_id)
         if not q.text.strip():
             problems.append(f"empty quote for turn {q.turn_id}")
+        elif t is None and q.turn_id.startswith("doc:"):
+            problems.append(f"quote cites document passage {q.turn_id!r}, which is not stored (was the document removed?)")
         elif t is None:
             problems.append(f"quote cites turn {q.turn_id!r}, which is not in the transcript")
         elif t.role != "stakeholder":

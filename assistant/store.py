@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from assistant.assessment import utcnow
+from assistant.documents.model import Document
 from assistant.errors import InputError
 from assistant.proposals import Turn
 
@@ -43,6 +44,13 @@ CREATE TABLE IF NOT EXISTS turns (
     at TEXT NOT NULL,
     PRIMARY KEY (session_id, seq),
     UNIQUE (session_id, turn_id)
+);
+CREATE TABLE IF NOT EXISTS documents (
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    doc_id TEXT NOT NULL,
+    document TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (session_id, doc_id)
 );
 """
 
@@ -172,6 +180,34 @@ class SessionStore:
             self._insert(db, session_id, seq, turn)
             db.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (utcnow().isoformat(), session_id))
         return seq
+
+    def append_document(self, session_id: str, turn: Turn, document: Document) -> int:
+        """Commit a document (all its passages) and the input turn that adds it, in one transaction."""
+        with self._tx() as db:
+            seq = self._next_seq(db, session_id)
+            self._insert(db, session_id, seq, turn)
+            db.execute(
+                "INSERT OR REPLACE INTO documents (session_id, doc_id, document, added_at) VALUES (?,?,?,?)",
+                (session_id, document.id, document.model_dump_json(), utcnow().isoformat()),
+            )
+            db.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (utcnow().isoformat(), session_id))
+        return seq
+
+    def append_removal(self, session_id: str, turn: Turn, doc_id: str) -> int:
+        """Forget a document's text and commit the input turn that removes it, in one transaction."""
+        with self._tx() as db:
+            seq = self._next_seq(db, session_id)
+            self._insert(db, session_id, seq, turn)
+            db.execute("DELETE FROM documents WHERE session_id = ? AND doc_id = ?", (session_id, doc_id))
+            db.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (utcnow().isoformat(), session_id))
+        return seq
+
+    def documents(self, session_id: str) -> list[Document]:
+        """The session's documents with their passages, in the order they were added."""
+        rows = self._conn().execute(
+            "SELECT document FROM documents WHERE session_id = ? ORDER BY added_at, doc_id", (session_id,)
+        )
+        return [Document.model_validate_json(r[0]) for r in rows]
 
     def commit_reply(
         self, session_id: str, processed_seq: int, replies: list[Turn], state: dict[str, Any], *, phase: str

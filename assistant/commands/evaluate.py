@@ -160,6 +160,13 @@ def eval_run(
         ),
     ] = "stepwise",
     engine: Annotated[str, typer.Option("--engine", help="guided or llm (llm uses SMM_LLM).")] = "guided",
+    documents: Annotated[
+        bool,
+        typer.Option(
+            "--documents/--no-documents",
+            help="Hand each scenario's documents over at the start (scenarios without documents run as usual).",
+        ),
+    ] = False,
     epochs: Annotated[int, typer.Option("--epochs", min=1, max=20, help="Runs of each scenario.")] = 1,
     budget: Annotated[int, typer.Option("--budget", min=1, max=10, help="Stakeholder answers per practice.")] = 3,
     only: Annotated[list[str] | None, typer.Option("--only", help="Run only these scenario IDs.")] = None,
@@ -198,6 +205,7 @@ def eval_run(
         done = [s for s in done if s.error is None]  # failed scenario runs are run again
         d, ids, engine, epochs, budget = Path(saved.scenarios_dir), saved.scenarios, saved.engine, saved.epochs, saved.budget
         mode = saved.mode
+        documents = saved.documents
         loaded = _select(load_scenarios(d, catalog()), ids, d, "the checkpoint's scenarios")
     else:
         from assistant.evaluation.scenario import default_scenario_dir
@@ -207,7 +215,7 @@ def eval_run(
         if only:
             loaded = _select(loaded, only, d, "--only")
     sv = build_services(settings(), engine=engine, catalog=catalog())
-    spec = eval_spec(sv, loaded, scenarios_dir=d, epochs=epochs, budget=budget, mode=mode)  # type: ignore[arg-type]
+    spec = eval_spec(sv, loaded, scenarios_dir=d, epochs=epochs, budget=budget, mode=mode, documents=documents)  # type: ignore[arg-type]
     if resume is not None:
         problems = resume_mismatches(saved, spec)
         if problems:

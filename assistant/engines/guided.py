@@ -194,7 +194,14 @@ class GuidedEngine:
         for r in readings:
             for e in r.evidence:
                 if e.state == "supports" and e.level <= level:
-                    cand = IndicatorSupport(indicator=e.indicator, turn_id=r.turn_id, quote=r.quote, state="supports")
+                    cand = IndicatorSupport(
+                        indicator=e.indicator,
+                        turn_id=r.turn_id,
+                        quote=r.quote,
+                        state="supports",
+                        document=r.document,
+                        location=r.location,
+                    )
                     if e.indicator not in best or e.score > best[e.indicator][0]:
                         best[e.indicator] = (e.score, cand)
         out = [s for _, s in best.values()]
@@ -206,7 +213,17 @@ class GuidedEngine:
                 ids, levels, sims = self.reader.similarities(p.id, r.quote)
                 for iid, lvl, sim in zip(ids, levels, sims, strict=True):
                     if lvl == level and (choice is None or float(sim) > choice[0]):
-                        choice = (float(sim), IndicatorSupport(indicator=iid, turn_id=r.turn_id, quote=r.quote, state="partly"))
+                        choice = (
+                            float(sim),
+                            IndicatorSupport(
+                                indicator=iid,
+                                turn_id=r.turn_id,
+                                quote=r.quote,
+                                state="partly",
+                                document=r.document,
+                                location=r.location,
+                            ),
+                        )
             if choice is not None:
                 out.append(choice[1])
         out.sort(key=lambda s: (_level(s.indicator), s.indicator))
@@ -266,7 +283,7 @@ def _dedupe_quotes(readings: list[Reading], limit: int) -> list[Quote]:
         key = (r.turn_id, r.quote)
         if key not in seen:
             seen.add(key)
-            out.append(Quote(turn_id=r.turn_id, text=r.quote))
+            out.append(Quote(turn_id=r.turn_id, text=r.quote, document=r.document, location=r.location))
         if len(out) >= limit:
             break
     return out

@@ -19,6 +19,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from assistant.assessment import atomic_write_bytes, utcnow
+from assistant.documents import read_document
 from assistant.errors import InputError
 from assistant.evaluation.metrics import Metrics, compute_metrics
 from assistant.evaluation.scenario import Scenario
@@ -120,6 +121,8 @@ class EvalSpec(BaseModel):
     """Stakeholder answers allowed per practice."""
     mode: str = "stepwise"
     """How the simulated stakeholder tells facts: ``stepwise``, ``tell-all`` or ``opening``."""
+    documents: bool = False
+    """Whether scenarios' documents were handed over at the start."""
     revision: str | None
     """Git revision of the code, if known."""
     packages: dict[str, str]
@@ -172,8 +175,12 @@ def _packages() -> dict[str, str]:
     return out
 
 
-def run_scenario(services: Services, scenario: Scenario, *, epoch: int = 1, budget: int = 3, mode: Mode = "stepwise") -> Sample:
-    """Interview the scenario's simulated stakeholder about its practices, accepting every proposal."""
+def run_scenario(
+    services: Services, scenario: Scenario, *, epoch: int = 1, budget: int = 3, mode: Mode = "stepwise", documents: bool = False
+) -> Sample:
+    """Interview the scenario's simulated stakeholder about its practices, accepting every proposal.
+
+    With ``documents``, the scenario's documents are added before the stakeholder says anything."""
     sim = SimulatedStakeholder(scenario, services.index.embeddings, mode)
     iv = Interview.start(
         services.catalog,
@@ -202,6 +209,9 @@ def run_scenario(services: Services, scenario: Scenario, *, epoch: int = 1, budg
         iv.say(text)
         latencies.append((time.perf_counter() - t0) * 1000)
 
+    if documents:
+        for path in scenario.documents:
+            iv.add_document(read_document(Path(path)))
     timed_say(sim.opening)
     steps = 0
     while not iv.finished:
@@ -230,7 +240,7 @@ def run_scenario(services: Services, scenario: Scenario, *, epoch: int = 1, budg
     outcomes = []
     for pid, sp in scenario.practices.items():
         p = final.get(pid)
-        problems = validate_proposal(p, services.catalog, iv.transcript) if p is not None else ["no proposal"]
+        problems = validate_proposal(p, services.catalog, iv.transcript, iv.passage_texts()) if p is not None else ["no proposal"]
         outcomes.append(
             PracticeOutcome(
                 scenario=scenario.id,
@@ -401,7 +411,7 @@ def run_eval(
                 continue
             t0 = time.perf_counter()
             try:
-                sample = run_scenario(services, sc, epoch=epoch, budget=budget, mode=mode)
+                sample = run_scenario(services, sc, epoch=epoch, budget=budget, mode=mode, documents=spec.documents)
             except Exception as exc:
                 sample = _failed_sample(sc, epoch, exc)
             sample.seconds = round(time.perf_counter() - t0, 2)
@@ -435,7 +445,14 @@ def _scored_metrics(samples: list[Sample]) -> Metrics:
 
 
 def eval_spec(
-    services: Services, scenarios: list[Scenario], *, scenarios_dir: Path, epochs: int, budget: int, mode: Mode = "stepwise"
+    services: Services,
+    scenarios: list[Scenario],
+    *,
+    scenarios_dir: Path,
+    epochs: int,
+    budget: int,
+    mode: Mode = "stepwise",
+    documents: bool = False,
 ) -> EvalSpec:
     """What a run of ``scenarios`` with this engine, catalog and code is, for the log and for resuming."""
     return EvalSpec(
@@ -450,6 +467,7 @@ def eval_spec(
         epochs=epochs,
         budget=budget,
         mode=mode,
+        documents=documents,
         revision=_git_revision(),
         packages=_packages(),
         python=platform.python_version(),

@@ -69,6 +69,10 @@ class Scenario(_Strict):
     """Hard-case tags, for separate reporting."""
     opening: Annotated[str, Field(min_length=1)]
     """What the stakeholder says first, in their own words."""
+    documents: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    """The organisation's papers, handed over at the start when the evaluation runs with documents: file names
+    under ``documents/<scenario id>/`` beside the scenario folders (``eval/documents/<id>/``) or paths relative
+    to the scenario file; resolved to full paths when loaded."""
     practices: dict[str, ScenarioPractice]
     """Per practice ID (or slug): facts and gold label."""
     targets: dict[str, Expected] = Field(default_factory=dict)
@@ -121,11 +125,20 @@ def load_scenario(path: Path, catalog: Catalog) -> Scenario:
             targets[catalog.practice(key).id] = t
         except KeyError:
             raise ScenarioError(f"{path}: field targets.{key}: unknown practice") from None
+    documents: list[str] = []
+    for k, name in enumerate(sc.documents):
+        candidates = [path.parent / name, path.parent.parent.parent / "documents" / sc.id / name]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            raise ScenarioError(
+                f"{path}: field documents.{k}: {name!r} not found (looked in {candidates[1].parent} and {path.parent})"
+            )
+        documents.append(str(found.resolve()))
     if sc.profile is not None and sc.profile not in catalog.profiles:
         raise ScenarioError(
             f"{path}: field profile: unknown profile {sc.profile!r}; known: {', '.join(sorted(catalog.profiles))}"
         )
-    return sc.model_copy(update={"practices": resolved, "targets": targets})
+    return sc.model_copy(update={"practices": resolved, "targets": targets, "documents": documents})
 
 
 Split = Literal["dev", "test"]

@@ -18,28 +18,51 @@ CONFIRM_PREFIX = "-C-"
 
 
 def confirmation(practice: Practice, pp: PracticeProgress, est: Estimate) -> tuple[str, int, str] | None:
-    """A closed question about the reading the level rests on, when the reader was unsure of it."""
-    decisive: list[tuple[float, Reading, str, str]] = []
+    """A closed question about the reading the level rests on, when the reader was unsure of it or it comes
+    from a document (what is written is checked with a person before it becomes a proposal)."""
+    decisive: list[tuple[int, float, Reading, str]] = []
     for r in pp.readings:
+        document = r.source == "document"
         for e in r.evidence:
-            if e.score < THRESHOLDS.get(e.state, 0.0) or e.score >= CONFIRM_BELOW:
+            if e.score < THRESHOLDS.get(e.state, 0.0) or (e.score >= CONFIRM_BELOW and not document):
                 continue
-            sets_floor = e.state == "supports" and e.level == est.lower and e.level >= 2
+            sets_floor = e.state == "supports" and e.level == est.lower and (e.level >= 2 or document)
             sets_ceiling = e.state in ("contradicts", "plan") and e.level == est.upper + 1
+            if document and (e.indicator in _heard(pp) or not (sets_floor or sets_ceiling)):
+                continue
             if sets_floor or sets_ceiling:
-                decisive.append((e.score, r, e.indicator, e.state))
-    for _, r, indicator, _state in sorted(decisive, key=lambda d: d[0]):
+                # Documents first (they are always checked), then the reader's least sure readings.
+                decisive.append((0 if document else 1, e.score, r, e.indicator))
+    for _, _, r, indicator in sorted(decisive, key=lambda d: (d[0], d[1])):
         qid = f"{practice.id}{CONFIRM_PREFIX}{indicator}"
         if qid in pp.asked:
             continue
         text = next(ind.text for _, ind in practice.indicators() if ind.id == indicator)
         said = " ".join(r.quote.split())
-        q = (
-            f"You said: \u201c{said}\u201d. To be sure I read that right, is this true for you? "
-            f"\u201c{text}\u201d (yes / partly / no / don't know)"
-        )
+        if r.source == "document":
+            where = f"{r.document}, {r.location}" if r.location else (r.document or "a document")
+            q = (
+                f"Your document ({where}) says: \u201c{said}\u201d. Is that how it is done in practice? "
+                f"\u201c{text}\u201d (yes / partly / no / don't know)"
+            )
+        else:
+            q = (
+                f"You said: \u201c{said}\u201d. To be sure I read that right, is this true for you? "
+                f"\u201c{text}\u201d (yes / partly / no / don't know)"
+            )
         return qid, _level(indicator), q
     return None
+
+
+def _heard(pp: PracticeProgress) -> set[str]:
+    """Indicators a person has already spoken about (a document's reading of them is set aside)."""
+    return {
+        e.indicator
+        for r in pp.readings
+        if r.source != "document"
+        for e in r.evidence
+        if e.state != "unrelated" and e.score >= THRESHOLDS.get(e.state, 1.1)
+    }
 
 
 def _level(indicator_id: str) -> int:

@@ -9,18 +9,13 @@ from __future__ import annotations
 import re
 
 from assistant.catalog import Catalog
-from assistant.engines.base import Engine, InterpretRequest
+from assistant.engines.base import Engine
 from assistant.evidence import Reading
 from assistant.index import CatalogIndex
 from assistant.proposals import Turn
+from assistant.routing import CONTEXT_MIN, RouteItem, route_and_read
 
-ROUTE_MIN_SCORE = 0.34
-ROUTE_MIN_MARGIN = 0.015
-CONTEXT_MIN = 0.6
-"""A free description of the system is mostly about the system, not about practice: a statement in it
-counts only where the reader is fairly sure (state probability at least this), and never as "partly".
-Chosen on the dev scenarios in ``opening`` mode: 0.6 gave 80.0 % exact and 6.2 % over-rating, 0.75 gave
-78.1 % and 5.0 %; the lower bar keeps what a user said in the description (issue 14, item 4)."""
+__all__ = ["CONTEXT_MIN", "route_statements", "suggest_industry", "suggest_profile"]
 
 SECTOR_WORDS: dict[str, re.Pattern[str]] = {
     "manufacturing": re.compile(r"\b(factory|plant|production|bottling|PLC|line|manufactur\w*|machine|SCADA|MES|OT)\b", re.I),
@@ -71,32 +66,8 @@ def route_statements(
     transcript: list[Turn],
 ) -> dict[str, list[Reading]]:
     """Readings of each statement against the practice it is clearly about (practices outside ``practices`` are skipped)."""
-    out: dict[str, list[Reading]] = {}
-    for st in statements:
-        ranked = index.rank_practices(st)
-        if not ranked:
-            continue
-        top = ranked[0]
-        margin = top.score - ranked[1].score if len(ranked) > 1 else 1.0
-        if top.score < ROUTE_MIN_SCORE or margin < ROUTE_MIN_MARGIN or top.practice not in practices:
-            continue
-        practice = catalog.practices[top.practice]
-        readings = engine.interpret(
-            InterpretRequest(
-                practice=practice,
-                question_level=-1,
-                question="(system description)",
-                answer=Turn(id=turn.id, role="stakeholder", text=st, kind="answer", practice=practice.id),
-                transcript=transcript,
-            )
-        )
-        for r in readings:
-            if r.evidence:
-                kept = [e for e in r.evidence if e.state in ("supports", "contradicts", "plan") and e.score >= CONTEXT_MIN]
-                if not kept:
-                    continue
-                r = r.model_copy(update={"evidence": kept})
-            r2 = r.model_copy(update={"source": "context", "question_level": None})
-            if r2.polarity not in ("unknown",):
-                out.setdefault(practice.id, []).append(r2)
-    return out
+    items = [RouteItem(ref=turn.id, statement=st, query=st) for st in statements]
+    routed = route_and_read(catalog, index, engine, items, practices, transcript, min_score=CONTEXT_MIN)
+    return {
+        pid: [r.model_copy(update={"source": "context", "question_level": None}) for _, r in rs] for pid, rs in routed.items()
+    }

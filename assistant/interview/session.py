@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any, Literal
 
 from assistant.assessment import (
@@ -23,11 +24,23 @@ from assistant.assessment import (
     utcnow,
 )
 from assistant.catalog import Catalog, Practice
+from assistant.documents.model import Document, passage_ref
+from assistant.documents.reading import read_document_evidence
 from assistant.engines.base import Engine, InterpretRequest, ProposalRequest, QuestionRequest
 from assistant.errors import InputError
 from assistant.evidence import Reading, split_statements
 from assistant.explain import explain_level, explain_practice, parse_level_question, resolve_practice
 from assistant.index import CatalogIndex
+from assistant.interview.documents import (
+    ADDED_TEXT,
+    REMOVED_TEXT,
+    add_readings,
+    document_id_of,
+    find_document,
+    forget,
+    removal_summary,
+)
+from assistant.interview.documents import summary as document_summary
 from assistant.interview.messages import HELP, explain_proposal, render_proposal
 from assistant.interview.planner import plan_next_question, probe_indicators
 from assistant.interview.routing import SECTOR_WORDS, profile_matches, route_statements, suggest_industry, suggest_profile
@@ -58,6 +71,7 @@ class Interview:
         engine: Engine,
         store: SessionStore | None,
         transcript: list[Turn] | None = None,
+        documents: list[Document] | None = None,
     ) -> None:
         self.state = state
         self.catalog = catalog
@@ -65,6 +79,9 @@ class Interview:
         self.engine = engine
         self.store = store
         self.transcript: list[Turn] = transcript or []
+        self.documents: dict[str, Document] = {d.id: d for d in documents or []}
+        """The documents' passages (in the store; the state keeps only what each told the assistant)."""
+        self._progress: Callable[[int, int], None] | None = None
 
     # ------------------------------------------------------------------ creation and persistence
 
@@ -153,7 +170,7 @@ class Interview:
         # Replies are stored after their input (higher seq) in the same commit as processed_seq: only inputs
         # newer than processed_seq are unprocessed; every assistant turn in the store is done.
         done_turns = [t for seq, t in turns if seq <= processed or t.role not in ("stakeholder", "reviewer")]
-        iv = cls(state, catalog, index, engine, store, done_turns)
+        iv = cls(state, catalog, index, engine, store, done_turns, store.documents(sid))
         # Replay each unprocessed input against the saved state; its reply is committed with the new state.
         for seq, t in turns:
             if seq > processed and t.role in ("stakeholder", "reviewer"):
@@ -178,11 +195,11 @@ class Interview:
         self.state.pending = q
         return self._turn("assistant", q.text, "question", q.practice)
 
-    def _input(self, role: str, text: str, kind: str) -> list[Turn]:
+    def _input(self, role: str, text: str, kind: str, save: Callable[[Turn], int] | None = None) -> list[Turn]:
         turn = self._turn(role, text, kind, self._current_practice_id())
         seq = 0
         if self.store is not None:
-            seq = self.store.append_input(self.state.session_id, turn)
+            seq = save(turn) if save is not None else self.store.append_input(self.state.session_id, turn)
         self.transcript.append(turn)
         replies = self._process(turn)
         if self.store is not None:
@@ -222,6 +239,36 @@ class Interview:
                 f"that answer is {len(text):,} characters; split it into answers under {MAX_ANSWER_CHARS:,} characters"
             )
         return self._input("stakeholder", text, "answer")
+
+    def add_document(self, document: Document, *, progress: Callable[[int, int], None] | None = None) -> list[Turn]:
+        """Add a document as evidence: stored whole with the input turn, then read (``progress`` gets statements done, total)."""
+        if any(d.id == document.id for d in self.state.documents):
+            raise InputError(f"{document.name}: this document is already part of the session (as {self._doc_name(document.id)})")
+        self.documents[document.id] = document
+        store = self.store
+        save = (lambda t: store.append_document(self.state.session_id, t, document)) if store is not None else None
+        self._progress = progress
+        try:
+            return self._input("stakeholder", ADDED_TEXT.format(name=document.name, id=document.id), "document", save)
+        finally:
+            self._progress = None
+
+    def remove_document(self, key: str) -> list[Turn]:
+        """Forget a document everywhere: its text in the store, its readings, and proposals drafted with it."""
+        info = find_document(self.state, key)
+        if info is None:
+            known = ", ".join(f"{d.name} [{d.id}]" for d in self.state.documents) or "none"
+            raise InputError(f"no document {key!r} in this session; its documents: {known}")
+        store = self.store
+        save = (lambda t: store.append_removal(self.state.session_id, t, info.id)) if store is not None else None
+        return self._input("reviewer", REMOVED_TEXT.format(name=info.name, id=info.id), "document-removed", save)
+
+    def passage_texts(self) -> dict[str, str]:
+        """Every stored passage by its reference (``doc:<id>:<n>``), for checking document quotes."""
+        return {passage_ref(d.id, p.number): p.text for d in self.documents.values() for p in d.passages}
+
+    def _doc_name(self, doc_id: str) -> str:
+        return next((d.name for d in self.state.documents if d.id == doc_id), doc_id)
 
     def review(
         self,
@@ -323,6 +370,10 @@ class Interview:
         return waiting[0].practice if waiting else None
 
     def _process(self, turn: Turn) -> list[Turn]:
+        if turn.kind == "document":
+            return self._on_document(turn)
+        if turn.kind == "document-removed":
+            return self._on_document_removed(turn)
         if turn.role == "reviewer":
             payload = json.loads(turn.text)
             if turn.kind == "target":
@@ -537,6 +588,73 @@ class Interview:
             + ". Export the assessment and a report with `smm report`, or open the dashboard."
         )
         return [self._turn("assistant", msg, "done")]
+
+    # -- documents
+
+    def _on_document(self, turn: Turn) -> list[Turn]:
+        doc = self.documents.get(document_id_of(turn.text) or "")
+        if doc is None:
+            # Removed (or never stored) before this input was processed: nothing to read.
+            return [self._turn("assistant", "That document is no longer stored, so it was not read.", "info"), *self._re_ask()]
+        readings = read_document_evidence(
+            doc, self.catalog, self.index, self.engine, set(self.state.practices), self.transcript, progress=self._progress
+        )
+        info = add_readings(self.state, doc, readings, turn.id)
+        self.state.assessment.log(
+            "document.added", actor="stakeholder", document=doc.name, sha256=doc.sha256, statements=sum(info.statements.values())
+        )
+        redrafted = self._redraft(list(readings), f"after reading {doc.name}")
+        out = [self._turn("assistant", document_summary(self.catalog, info, redrafted), "info")]
+        return [*out, *self._notices(), *self._re_ask(set(readings))]
+
+    def _on_document_removed(self, turn: Turn) -> list[Turn]:
+        doc_id = document_id_of(turn.text) or ""
+        info = next((d for d in self.state.documents if d.id == doc_id), None)
+        self.documents.pop(doc_id, None)
+        if info is None:
+            return [self._turn("assistant", "That document was already removed.", "info"), *self._re_ask()]
+        affected = forget(self.state, doc_id)
+        self.state.assessment.log("document.removed", actor=self.state.reviewer, document=info.name, sha256=info.sha256)
+        redrafted = self._redraft(affected, f"after removing {info.name}")
+        confirmed = [p for p in affected if self.state.practices[p].status in ("confirmed", "not_applicable")]
+        out = [self._turn("assistant", removal_summary(info, affected, redrafted, confirmed), "info")]
+        return [*out, *self._re_ask(set(affected))]
+
+    def _redraft(self, practices: list[str], why: str) -> list[str]:
+        """Draft proposals awaiting review again when their evidence changed; returns those that changed."""
+        changed = []
+        for pid in practices:
+            pp = self.state.practices[pid]
+            if pp.status != "proposed" or pp.proposal is None:
+                continue
+            old = pp.proposal
+            new = self._draft(self.catalog.practices[pid], pp)
+            if (new.level, new.not_applicable, [c.id for c in new.indicators]) != (
+                old.level,
+                old.not_applicable,
+                [c.id for c in old.indicators],
+            ):
+                new = new.model_copy(update={"notes": [*new.notes, f"Drafted again {why}."]})
+                changed.append(pid)
+            pp.proposal = new
+        return changed
+
+    def _re_ask(self, affected: set[str] | None = None) -> list[Turn]:
+        """Ask the pending question again, or plan afresh when new evidence concerns the practice being asked about."""
+        pending = self.state.pending
+        if pending is None:
+            return []
+        if (
+            affected
+            and pending.kind == "practice"
+            and pending.practice in affected
+            and self.state.practices[pending.practice].answers == 0
+            and pending.probe_id in self.state.practices[pending.practice].asked
+        ):
+            # The question was asked before the document said something about it: choose the question again.
+            self.state.practices[pending.practice].asked.remove(pending.probe_id)
+            return self._next_question()
+        return [self._ask(pending)]
 
     # -- context, profile, objectives, targets
 
@@ -851,26 +969,7 @@ class Interview:
         return [*self._notices(), *self._propose(practice, pp)]
 
     def _propose(self, practice: Practice, pp: PracticeProgress) -> list[Turn]:
-        follow_q = self._plan(practice, pp.model_copy(update={"answers": 0}))
-        request = ProposalRequest(
-            practice=practice,
-            readings=pp.readings,
-            transcript=self.transcript,
-            industry=self.state.industry,
-            budget_spent=pp.answers >= self.state.budget,
-            follow_up=follow_q[2] if follow_q else None,
-        )
-        proposal = self.engine.propose(request)
-        problems = validate_proposal(proposal, self.catalog, self.transcript)
-        if problems:
-            # Engines validate their own output; this is the last line of defence for the guarantees.
-            from assistant.engines.guided import GuidedEngine
-
-            fallback = GuidedEngine(self.catalog, self.index).propose(request)
-            proposal = fallback.model_copy(update={"fallback": f"{self.engine.name} proposal rejected: {'; '.join(problems)}"})
-            self.state.notices.append("The model's proposal failed validation; the guided engine's proposal is shown instead.")
-        if pp.rejected:
-            proposal = proposal.model_copy(update={"notes": [*proposal.notes, _since_rejection(pp.rejected[-1], proposal)]})
+        proposal = self._draft(practice, pp)
         pp.proposal = proposal
         pp.status = "proposed"
         self.state.phase = "review"
@@ -885,6 +984,30 @@ class Interview:
         )
         card = self.render_proposal(proposal)
         return [*self._notices(), self._turn("assistant", card, "proposal", practice.id), *self._review_prompt(proposal)]
+
+    def _draft(self, practice: Practice, pp: PracticeProgress) -> Proposal:
+        """The engine's proposal for a practice, validated (the guided engine's when the engine's fails)."""
+        follow_q = self._plan(practice, pp.model_copy(update={"answers": 0}))
+        request = ProposalRequest(
+            practice=practice,
+            readings=pp.readings,
+            transcript=self.transcript,
+            industry=self.state.industry,
+            budget_spent=pp.answers >= self.state.budget,
+            follow_up=follow_q[2] if follow_q else None,
+        )
+        proposal = self.engine.propose(request)
+        problems = validate_proposal(proposal, self.catalog, self.transcript, self.passage_texts())
+        if problems:
+            # Engines validate their own output; this is the last line of defence for the guarantees.
+            from assistant.engines.guided import GuidedEngine
+
+            fallback = GuidedEngine(self.catalog, self.index).propose(request)
+            proposal = fallback.model_copy(update={"fallback": f"{self.engine.name} proposal rejected: {'; '.join(problems)}"})
+            self.state.notices.append("The model's proposal failed validation; the guided engine's proposal is shown instead.")
+        if pp.rejected:
+            proposal = proposal.model_copy(update={"notes": [*proposal.notes, _since_rejection(pp.rejected[-1], proposal)]})
+        return proposal
 
     def _review_prompt(self, proposal: Proposal) -> list[Turn]:
         prompt = (

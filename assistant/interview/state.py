@@ -60,6 +60,31 @@ class PracticeProgress(BaseModel):
     """Questions to ask before proposing again (after a rejection), even if the evidence looks settled."""
 
 
+class DocumentInfo(BaseModel):
+    """A document added to the interview: what it is and what it told the assistant."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    """Document ID (first 12 hex digits of its SHA-256)."""
+    name: str
+    """File name."""
+    kind: str
+    """Format it was read as."""
+    sha256: str
+    """SHA-256 of the file."""
+    pages: int | None = None
+    """Page count, for paginated documents."""
+    passages: int = 0
+    """Number of passages read."""
+    statements: dict[str, int] = Field(default_factory=dict)
+    """Per practice, how many of its statements count as evidence."""
+    warnings: list[str] = Field(default_factory=list)
+    """What was noticed and neutralised while reading it."""
+    turn_id: str | None = None
+    """The turn that added it."""
+
+
 class InterviewState(BaseModel):
     """Everything needed to resume an interview (the transcript is stored beside it)."""
 
@@ -107,6 +132,8 @@ class InterviewState(BaseModel):
     """Default reviewer name recorded in provenance."""
     notices: list[str] = Field(default_factory=list)
     """Things the user must be told (engine fell back, text leaves the machine)."""
+    documents: list[DocumentInfo] = Field(default_factory=list)
+    """Documents added as evidence, in the order they were added (their passages live in the store)."""
 
 
 class Progress(BaseModel):

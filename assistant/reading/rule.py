@@ -21,7 +21,13 @@ catalog's AUTHORING.md defines them:
    otherwise the lone contradiction is kept as a note and the next level above the support stays open.
    The engine reports every conflict for the reviewer either way.
 4. **Level** = the shown level, never above the ceiling. Nothing shown and something ruled out is level 0.
-5. **Settled** when the shown level meets the ceiling. Otherwise the open indicators of the level just
+5. **People over papers.** A document shows what is written, not always what is done. Where a person said
+   something about an indicator (met, partly, not done, planned), what a document says about that same
+   indicator is set aside; a document speaks only where people have not (the interview confirms what a
+   document says with a closed question before proposing, so a "no" overrides the policy). And a document
+   shows at most one level above what people's own words show: it can complete a level people described,
+   not stand in for practice nobody described.
+6. **Settled** when the shown level meets the ceiling. Otherwise the open indicators of the level just
    above the shown one are what the next question should ask about.
 
 Confidence (:func:`confidence_features`) comes from how much of the decision is known: how many indicators
@@ -90,9 +96,25 @@ def estimate(readings: list[Reading]) -> Estimate:
     con: dict[int, dict[str, float]] = defaultdict(dict)
     denials: list[list[tuple[int, str, float]]] = []
     informative = 0
+    spoken = {
+        e.indicator
+        for r in readings
+        if r.source != "document" and r.polarity != "claim"
+        for e in r.evidence
+        if e.state != "unrelated" and e.score >= THRESHOLDS.get(e.state, 1.1)
+    }
+    people = [r for r in readings if r.source != "document"]
+    reach = estimate(people).lower + 1 if len(people) < len(readings) else 4
     for n, r in enumerate(readings):
         if r.polarity == "claim":
             continue
+        if r.source == "document" and r.evidence:
+            # People over papers: a document speaks only where people have not, and only one step above
+            # what people showed (a policy that describes level 4 where people describe level 1 is not practice).
+            kept = [e for e in r.evidence if e.indicator not in spoken and (e.state != "supports" or e.level <= reach)]
+            r = r.model_copy(update={"evidence": kept})
+            if not r.evidence:
+                continue
         if r.evidence:
             hit = False
             alternatives: list[tuple[int, str, float]] = []
