@@ -99,6 +99,13 @@ class CitedIndicator(_Model):
     """The indicator text."""
 
 
+def source_label(turn_id: str, document: str | None, location: str | None) -> str:
+    """Where a quote comes from, for people: the turn ID, or the document's file name and place."""
+    if document:
+        return f"{document}, {location}" if location else document
+    return turn_id
+
+
 class Quote(_Model):
     """The stakeholder's own words (or a document's), verbatim, with the turn (or passage) they come from."""
 
@@ -112,6 +119,10 @@ class Quote(_Model):
     """Where in the document (``page 3``, a heading, a table row)."""
 
     _omit_when_none = ("document", "location")
+
+    def where(self) -> str:
+        """``t5`` for a turn, ``policy.pdf, page 3`` for a document passage."""
+        return source_label(self.turn_id, self.document, self.location)
 
 
 class Provenance(_Model):

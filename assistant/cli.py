@@ -12,6 +12,7 @@ from typer._click.exceptions import UsageError as TyperUsageError  # typer >= 0.
 from assistant import __version__
 from assistant.commands import catalog as catalog_cmds
 from assistant.commands import evaluate as evaluate_cmds
+from assistant.commands import evidence as evidence_cmds
 from assistant.commands import index as index_cmds
 from assistant.commands import interview as interview_cmds
 from assistant.commands import report as report_cmds
@@ -46,6 +47,7 @@ catalog_cmds.register(app)
 index_cmds.register(app)
 report_cmds.register(app)
 interview_cmds.register(app)
+evidence_cmds.register(app)
 evaluate_cmds.register(app)
 ui_cmds.register(app)
 

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.assessment import CitedIndicator, Quote, Rating, utcnow
+from assistant.assessment import CitedIndicator, Quote, Rating, source_label, utcnow
 from assistant.catalog import Catalog, ScopeId
 
 
@@ -55,6 +55,10 @@ class IndicatorSupport(BaseModel):
     """File name, when the statement is a document's."""
     location: str | None = None
     """Where in the document (``page 3``, a heading, a table row)."""
+
+    def where(self) -> str:
+        """``t5`` for a turn, ``policy.pdf, page 3`` for a document passage."""
+        return source_label(self.turn_id, self.document, self.location)
 
 
 class Proposal(BaseModel):

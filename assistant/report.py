@@ -260,7 +260,7 @@ def _provenance_lines(pid: str, cr: CurrentRating) -> list[str]:
     if pv.indicators:
         lines.append("- Cited indicators: " + ", ".join(i.id for i in pv.indicators))
     for q in pv.quotes:
-        lines.append(f'- Quote ({q.turn_id}): "{q.text}"')
+        lines.append(f'- Quote ({q.where()}): "{q.text}"')
     return lines
 
 
@@ -1034,7 +1034,7 @@ def render_xlsx(report: ScoreReport, assessment: Assessment, catalog: Catalog) -
                 pv.confidence,
                 pv.rationale,
                 ", ".join(i.id for i in pv.indicators),
-                "\n".join(f"{q.turn_id}: {q.text}" for q in pv.quotes),
+                "\n".join(f"{q.where()}: {q.text}" for q in pv.quotes),
                 pv.reviewer,
                 pv.decision,
                 pv.decision_reason,

@@ -233,7 +233,7 @@ def proposal_card(iv: Interview, p: Proposal, *, interactive: bool) -> None:
         st.markdown(web_wording(p.rationale))
         if p.quotes:
             st.markdown("**Your words**")
-            st.markdown("\n\n".join(f"{_quote(q.text)} *({q.turn_id})*" for q in p.quotes))
+            st.markdown("\n\n".join(f"{_quote(q.text)} *({q.where()})*" for q in p.quotes))
         if p.indicators:
             st.markdown("**What the catalog says** (the indicators this relies on, and what you said that meets each)")
             st.markdown("\n".join(f"- {line}" for line in indicator_lines(p, "`{id}`")))

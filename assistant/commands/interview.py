@@ -11,6 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from assistant.commands._common import catalog, console, settings
+from assistant.documents.model import Document
 from assistant.errors import InputError
 from assistant.proposals import Turn
 from assistant.settings import Settings
@@ -61,8 +62,36 @@ def _score_table(assessment: object) -> None:
     console.print(table)
 
 
-def privacy_notices(settings: Settings, engine: str) -> list[str]:
-    """A plain warning for each way interview text leaves this machine: the model, the embeddings; empty when it stays."""
+def read_with_progress(path: Path) -> Document:
+    """Read a document (a clear error for a bad one, before anything is stored)."""
+    from assistant.documents import read_document
+
+    with console.status(f"reading {path.name}..."):
+        return read_document(path)
+
+
+def add_with_progress(iv: object, document: Document) -> list[Turn]:
+    """Add a read document to an interview, with a progress bar while its statements are read."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from assistant.interview import Interview
+
+    assert isinstance(iv, Interview)
+    with Progress(
+        TextColumn(f"reading {document.name}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as bar:
+        task = bar.add_task("read", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return iv.add_document(document, progress=progress)
+
+
+def privacy_notices(settings: Settings, engine: str, *, documents: bool = False) -> list[str]:
+    """A plain warning for each way interview text leaves this machine: the model, the embeddings; empty when it stays.
+
+    With ``documents``, each warning says that the documents' text goes the same way."""
     import ipaddress
     import os
     from urllib.parse import urlsplit
@@ -89,6 +118,8 @@ def privacy_notices(settings: Settings, engine: str) -> list[str]:
             f"Each answer is also sent off this machine to be turned into search vectors (SMM_EMBEDDINGS={settings.embeddings}). "
             "Do not type anything you may not share with that service; unset SMM_EMBEDDINGS to stay offline."
         )
+    if documents and out:
+        out.append("The text of the documents you add is read the same way: it leaves this machine as described above.")
     return out
 
 
@@ -109,12 +140,22 @@ def interview(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Save the assessment JSON here when the interview ends.")
     ] = None,
+    doc: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--doc",
+            help="A document to read as evidence (PDF, DOCX, XLSX, CSV, Markdown, text); repeat for several. "
+            "Type `doc FILE` during the interview to add more.",
+        ),
+    ] = None,
 ) -> None:
     """Interview a stakeholder in the terminal, propose cited ratings and review them by keystroke."""
     from assistant.interview import Interview
 
+    # Every document is read (and refused, if bad) before a session is created or changed.
+    documents = [read_with_progress(path) for path in doc or []]
     sv = _services(engine)
-    for text in privacy_notices(sv.settings, sv.engine.name):
+    for text in privacy_notices(sv.settings, sv.engine.name, documents=bool(documents)):
         console.print(Panel(text, title="privacy", border_style="red"))
     if resume:
         iv = Interview.resume(resume, sv.catalog, sv.index, sv.engine, sv.store)
@@ -141,6 +182,8 @@ def interview(
             f"session {iv.session_id}: saved after every answer; resume with `smm interview --resume {iv.session_id[:8]}`"
         )
         _show(iv.transcript)
+    for d in documents:
+        _show(add_with_progress(iv, d))
     while not iv.finished:
         pending = iv.pending
         if pending is not None and pending.kind == "review":
@@ -174,6 +217,8 @@ def _handle(iv: object, line: str, reviewer: str) -> list[Turn]:
 
     assert isinstance(iv, Interview)
     key = line.strip().lower()
+    if key.startswith("doc ") and line.strip()[4:].strip():
+        return add_with_progress(iv, read_with_progress(Path(line.strip()[4:].strip().strip("'\""))))
     if iv.pending is not None and iv.pending.kind == "review":
         if key == "a":
             return iv.review("accept", reviewer=reviewer)

@@ -36,8 +36,8 @@ def render_proposal(catalog: Catalog, p: Proposal) -> str:
     if p.fallback:
         lines += ["", f"*The model's draft could not be used ({p.fallback}); this proposal is the guided engine's.*"]
     if p.quotes:
-        lines += ["", "**Your words:**"]
-        lines += [f"- \u201c{q.text}\u201d ({q.turn_id})" for q in p.quotes]
+        lines += ["", "**Your words" + (" and your documents'" if any(q.document for q in p.quotes) else "") + ":**"]
+        lines += [f"- \u201c{' '.join(q.text.split())}\u201d ({q.where()})" for q in p.quotes]
     if p.indicators:
         lines += ["", "**Catalog indicators relied on, and what you said that meets them:**"]
         lines += [f"- {line}" for line in indicator_lines(p, "[{id}]")]
@@ -60,7 +60,8 @@ def indicator_lines(p: Proposal, id_format: str = "[{id}]") -> list[str]:
         line = f"{id_format.format(id=c.id)} {c.text}"
         if said is not None:
             part = " (in part)" if said.state == "partly" else ""
-            line += f" \u2014 you said{part}: \u201c{' '.join(said.quote.split())}\u201d ({said.turn_id})"
+            who = "your document says" if said.document else "you said"
+            line += f" \u2014 {who}{part}: \u201c{' '.join(said.quote.split())}\u201d ({said.where()})"
         out.append(line)
     return out
 

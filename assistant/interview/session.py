@@ -242,8 +242,7 @@ class Interview:
 
     def add_document(self, document: Document, *, progress: Callable[[int, int], None] | None = None) -> list[Turn]:
         """Add a document as evidence: stored whole with the input turn, then read (``progress`` gets statements done, total)."""
-        if any(d.id == document.id for d in self.state.documents):
-            raise InputError(f"{document.name}: this document is already part of the session (as {self._doc_name(document.id)})")
+        self.check_new_document(document)
         self.documents[document.id] = document
         store = self.store
         save = (lambda t: store.append_document(self.state.session_id, t, document)) if store is not None else None
@@ -252,6 +251,11 @@ class Interview:
             return self._input("stakeholder", ADDED_TEXT.format(name=document.name, id=document.id), "document", save)
         finally:
             self._progress = None
+
+    def check_new_document(self, document: Document) -> None:
+        """Refuse a document the session already has (the same bytes under any name)."""
+        if any(d.id == document.id for d in self.state.documents):
+            raise InputError(f"{document.name}: this document is already part of the session (as {self._doc_name(document.id)})")
 
     def remove_document(self, key: str) -> list[Turn]:
         """Forget a document everywhere: its text in the store, its readings, and proposals drafted with it."""
@@ -671,7 +675,7 @@ class Interview:
         self.state.suggested_industry = self._suggest_industry(text)
         self.state.suggested_profile = suggest_profile(self.catalog, text, self.state.suggested_industry)
         self.state.assessment.log("context.described", actor="stakeholder", statements_routed=routed)
-        found = [pid for pid, pp in self.state.practices.items() if pp.readings]
+        found = [pid for pid, pp in self.state.practices.items() if any(r.turn_id == turn.id for r in pp.readings)]
         summary = (
             f"Thank you. I noted {routed} statement(s) as evidence for {len(found)} practice(s)"
             + (f" ({', '.join(found[:8])}{'...' if len(found) > 8 else ''})" if found else "")
