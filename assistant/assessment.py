@@ -265,10 +265,25 @@ class BusinessObjectives(_Model):
         return "safety" in self.priorities
 
 
+class EvidenceDocument(_Model):
+    """A document read as evidence in the assessment, and what it gave evidence for."""
+
+    name: str
+    """File name."""
+    kind: str
+    """Format it was read as (pdf, docx, xlsx, csv, markdown, text)."""
+    sha256: str
+    """SHA-256 of the file, so the very document can be found again."""
+    pages: int | None = None
+    """Page count, for paginated documents."""
+    statements: dict[str, int] = Field(default_factory=dict)
+    """Per practice, how many of its statements counted as evidence."""
+
+
 class AssessmentMetadata(_Model):
     """What system was assessed, by whom, when, against which catalog."""
 
-    _omit_when_none = ("practices",)
+    _omit_when_none = ("practices", "documents")
 
     system_name: Annotated[str, Field(min_length=1)]
     """Name of the assessed system."""
@@ -289,6 +304,8 @@ class AssessmentMetadata(_Model):
     practices: list[PracticeId] | None = None
     """The practices chosen for this assessment; none means every practice of the catalog. Practices left out are
     reported as not part of this assessment, never as unrated."""
+    documents: list[EvidenceDocument] | None = None
+    """Documents read as evidence (their text stays with the interview session, not in this file)."""
 
 
 class Assessment(_Model):

@@ -22,7 +22,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.assessment import HARM_WORDS, Assessment, CurrentRating, Rating, TargetSetting, atomic_write_bytes
+from assistant.assessment import (
+    HARM_WORDS,
+    Assessment,
+    CurrentRating,
+    EvidenceDocument,
+    Rating,
+    TargetSetting,
+    atomic_write_bytes,
+)
 from assistant.catalog import Catalog
 from assistant.errors import InputError
 from assistant.scoring import PracticeScore, RoadmapItem, RoadmapStep, RollUp, ScoreReport, StatusCounts, strategy_title
@@ -507,6 +515,20 @@ def _practice_row(p: PracticeScore) -> list[str]:
 PRACTICE_HEADER = ["ID", "Practice", "Target", "Target from", "Current", "Review", "Status", "Gap", "Scope"]
 
 
+def _document_rows(documents: Sequence[EvidenceDocument]) -> list[list[str]]:
+    """One row per document: what it is and which practices it gave evidence for (statements counted)."""
+    return [
+        [
+            d.name,
+            d.kind,
+            "" if d.pages is None else str(d.pages),
+            ", ".join(f"{pid} ({n})" for pid, n in d.statements.items()) or "nothing",
+            d.sha256[:16],
+        ]
+        for d in documents
+    ]
+
+
 def render_markdown(report: ScoreReport, assessment: Assessment, catalog: Catalog, charts: tuple[str, str] | None = None) -> str:
     """The report as Markdown; ``charts`` are the relative file names of the two chart PNGs to link, if any."""
     m = assessment.metadata
@@ -516,6 +538,10 @@ def render_markdown(report: ScoreReport, assessment: Assessment, catalog: Catalo
     L += ["", f"> **SMM caveat:** {report.caveat}", ""]
     if m.system_description:
         L += ["## System", "", m.system_description, ""]
+    if m.documents:
+        L += ["## Documents read as evidence", ""]
+        L += _md_table(["Document", "Kind", "Pages", "Evidence for", "SHA-256"], _document_rows(m.documents))
+        L += [""]
     if report.warnings:
         L += ["## Warnings", ""] + [f"- {w}" for w in report.warnings] + [""]
     L += ["## Summary", "", _counts_sentence(report.overall), ""]
@@ -686,6 +712,9 @@ def render_html(report: ScoreReport, assessment: Assessment, catalog: Catalog) -
     H.append(f'<p class="caveat"><strong>SMM caveat:</strong> {_e(report.caveat)}</p>')
     if m.system_description:
         H += ["<h2>System</h2>", f"<p>{_e(m.system_description)}</p>"]
+    if m.documents:
+        H += ["<h2>Documents read as evidence</h2>"]
+        H.append(_html_table(["Document", "Kind", "Pages", "Evidence for", "SHA-256"], _document_rows(m.documents)))
     if report.warnings:
         H += ["<h2>Warnings</h2>", '<div class="warn"><ul>', *[f"<li>{_e(w)}</li>" for w in report.warnings], "</ul></div>"]
     H += ["<h2>Summary</h2>", f"<p>{_e(_counts_sentence(report.overall))}</p>"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from assistant.assessment import HARMS, Assessment, BusinessObjectives, Rating, profile_default_reason
+from assistant.assessment import HARMS, Assessment, BusinessObjectives, EvidenceDocument, Rating, profile_default_reason
 
 if TYPE_CHECKING:
     from assistant.interview import Interview
@@ -58,6 +58,11 @@ def session_assessment(iv: Interview) -> Assessment:
     if chosen != set(catalog.practices):
         a.metadata.practices = [pid for pid in catalog.practices if pid in chosen]
     a.objectives = _objectives(getattr(state, "objectives", None))
+    if state.documents:
+        a.metadata.documents = [
+            EvidenceDocument(name=d.name, kind=d.kind, sha256=d.sha256, pages=d.pages, statements=dict(d.statements))
+            for d in state.documents
+        ]
     proposed = _proposed(getattr(state, "proposed_targets", None))
     profile_reasons = {profile_default_reason(p.title) for p in catalog.profiles.values()}
     for pid, setting in a.targets.practices.items():

@@ -740,3 +740,122 @@ def test_dashboard_of_a_short_assessment(app: AppTest, services: Any, media: _Ke
     assert f"<td>Assessment ID</td><td>{iv.session_id}</td>" in files["dl-html"][1].decode()
     assert json.loads(files["dl-assessment"][1])["id"] == iv.session_id
     assert json.loads(files["dl-json"][1])["assessment_id"] == iv.session_id
+
+
+# -------------------------------------------------------------------------------------- documents
+
+POLICY = (
+    b"# Patch procedure\n\n"
+    b"The vendor installs the security patches on every PLC each month.\n"
+    b"Every patch is tested on a spare PLC before it is rolled out to the lines.\n\n"
+    b"# Accounts\n\n"
+    b"Every operator has a personal account with a password. Shared accounts are not allowed.\n"
+)
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def add_files(at: AppTest, *files: tuple[str, bytes, str]) -> AppTest:
+    """Choose files in the Documents uploader and press Add."""
+    at.file_uploader[0].set_value(list(files)).run()
+    no_exception(at)
+    button(at, "Add").click().run()
+    no_exception(at)
+    return at
+
+
+def successes(at: AppTest) -> list[str]:
+    """Texts of the st.success boxes on the page."""
+    return [s.value for s in at.success]
+
+
+def test_a_document_is_added_shown_refused_when_bad_and_removed(app: AppTest, services: Any) -> None:
+    start_interview(app, ["E1.1", "H1.2"])
+    at = app
+    assert [e.label for e in at.expander if e.label.startswith("Documents")] == ["Documents"]
+    assert any("read on this machine" in c.value and "forget it everywhere" in c.value for c in at.caption)
+    uploader = at.file_uploader[0]
+    assert uploader.accept_multiple_files
+    assert {t.lstrip(".") for t in uploader.allowed_type} == {"pdf", "docx", "xlsx", "csv", "md", "txt"}
+    assert button(at, "Add").disabled, "nothing to add before a file is chosen"
+    turns = len(current_interview(services, at).transcript)
+
+    # A Markdown policy: read, added, and what it told the assistant is shown per practice.
+    add_files(at, ("patch-policy.md", POLICY, "text/markdown"))
+    assert not errors(at), errors(at)
+    assert any(s.startswith("Added patch-policy.md. It speaks about") and "H1.2 Patch Management" in s for s in successes(at))
+    iv = current_interview(services, at)
+    [info] = iv.state.documents
+    assert info.name == "patch-policy.md" and "H1.2" in info.statements
+    assert any(r.turn_id.startswith(f"doc:{info.id}:") for r in iv.state.practices["H1.2"].readings)
+    entry = " ".join(m.value for m in at.markdown if m.value.startswith("**patch-policy.md**"))
+    assert "Evidence for" in entry and "**H1.2** Patch Management" in entry, entry
+    assert any(c.value.startswith("Markdown · ") and f"{len(POLICY)} bytes" in c.value for c in at.caption)
+    assert [e.label for e in at.expander if e.label.startswith("Documents")] == ["Documents (1)"]
+    assert any("I read **patch-policy.md**" in (m.markdown[0].value if m.markdown else "") for m in at.chat_message)
+    assert not at.file_uploader[0].value, "the uploader is emptied once its files are added"
+    turns = len(iv.transcript)
+
+    # A PNG renamed .pdf, and the same policy again: each refused with a message naming the file; nothing changes.
+    add_files(at, ("policy.pdf", PNG, "application/pdf"), ("copy.md", POLICY, "text/markdown"))
+    assert any(e.startswith("policy.pdf: this is not a PDF (a PNG image)") for e in errors(at)), errors(at)
+    assert any(e.startswith("copy.md: this document is already part of the session") for e in errors(at)), errors(at)
+    assert not successes(at)
+    iv = current_interview(services, at)
+    assert [d.name for d in iv.state.documents] == ["patch-policy.md"] and len(iv.transcript) == turns
+
+    # Remove forgets it everywhere.
+    button(at, "Remove").click().run()
+    no_exception(at)
+    assert "Removed patch-policy.md: everything read from it is forgotten." in successes(at)
+    iv = current_interview(services, at)
+    assert not iv.state.documents and not iv.documents
+    assert not any(r.turn_id.startswith("doc:") for pp in iv.state.practices.values() for r in pp.readings)
+    assert not [b for b in at.button if b.label == "Remove"]
+    assert any(c.value == "No documents yet." for c in at.caption)
+    hints = [t for t in all_text(at) if COMMAND_HINT.search(t)]
+    assert not hints, hints
+
+
+def test_uploaded_bytes_are_read_under_their_own_name(tmp_path: Path) -> None:
+    from assistant.documents import DocumentError, DocumentLimits
+    from ui.documents import plain, read_upload
+
+    doc = read_upload("Patch policy 2024.md", POLICY)
+    assert (doc.name, doc.kind, doc.size) == ("Patch policy 2024.md", "markdown", len(POLICY))
+    assert doc.where(0) == "Patch policy 2024.md, Patch procedure"
+    # A name the file system refuses (over 255 bytes) still works and is kept; folders in a name are dropped.
+    long = "a" * 300 + ".md"
+    assert read_upload(long, POLICY).name == long
+    assert read_upload("C:\\Users\\dana\\policy.txt", POLICY).name == "policy.txt"
+    with pytest.raises(DocumentError, match=r"^logo\.pdf: this is not a PDF \(a PNG image\)"):
+        read_upload("logo.pdf", PNG)
+    # A zip that is no Word document: the message names the user's file, not the temporary copy.
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("readme.txt", "hello")
+    with pytest.raises(DocumentError, match=r"^plan\.docx: this zip package is not a Word document"):
+        read_upload("plan.docx", buf.getvalue())
+    with pytest.raises(DocumentError, match=r"^big\.txt: .* limit"):
+        read_upload("big.txt", b"x" * 2048, DocumentLimits(max_bytes=1024))
+    assert plain("*draft*_v2.md") == r"\*draft\*\_v2.md", "a file name is shown as typed, not as Markdown"
+
+
+def test_the_upload_limit_is_the_document_limit_within_streamlits(monkeypatch: pytest.MonkeyPatch) -> None:
+    import streamlit as st
+
+    from assistant.documents import DocumentLimits
+    from ui.documents import upload_limit_mb
+
+    monkeypatch.setattr(st, "get_option", lambda name: {"server.maxUploadSize": 200}[name])
+    assert upload_limit_mb(DocumentLimits()) == 25
+    assert upload_limit_mb(DocumentLimits(max_bytes=1024)) == 1
+    monkeypatch.setattr(st, "get_option", lambda name: {"server.maxUploadSize": 10}[name])
+    assert upload_limit_mb(DocumentLimits()) == 10
+
+
+def test_a_document_limit_message_points_to_whoever_runs_the_app() -> None:
+    from ui.views import web_wording
+
+    assert web_wording("big.pdf: 30 MB is more than the 25 MB limit; split it or raise SMM_DOC_MAX_MB") == (
+        "big.pdf: 30 MB is more than the 25 MB limit; split it or ask whoever runs this app to raise the limit (SMM_DOC_MAX_MB)"
+    )

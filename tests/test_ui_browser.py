@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,11 @@ CHROMIUM_FLAGS = [
 DESCRIPTION = (
     "We run a bottling plant with PLCs on three production lines. A vendor maintains the PLCs. "
     "We apply the vendor patches once a year during the summer shutdown."
+)
+POLICY = (
+    b"# Patch procedure\n\n"
+    b"The vendor installs the security patches on every PLC each month.\n"
+    b"Every patch is tested on a spare PLC before it is rolled out to the lines.\n"
 )
 ANSWERS = ["Our plant manager looks after it, on the side.", "No, nothing is written down.", "Not that I know of.", "No."]
 
@@ -78,9 +84,11 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: fl
     pytest.fail(f"`smm ui` did not answer in {timeout:.0f} s:\n{log.read_text(errors='replace')}")
 
 
-@pytest.fixture
-def server(tmp_path: Path, built_index: Any) -> Iterator[str]:
-    """`smm ui` on a free loopback port with its own data directory; stopped (by its process ID) at the end."""
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, built_index: Any) -> Iterator[str]:
+    """`smm ui` on a free loopback port with its own data directory, shared by this module's browser tests (each
+    starts its own assessment in its own browser session); stopped (by its process ID) at the end."""
+    tmp_path = tmp_path_factory.mktemp("ui-server")
     data = tmp_path / "smm-data"
     # Reuse the session's index so the server starts in seconds rather than embedding the catalog again.
     shutil.copytree(built_index.location, data / "chroma")
@@ -128,100 +136,160 @@ def test_the_checkout_config_turns_usage_statistics_off() -> None:
     assert config["browser"]["gatherUsageStats"] is False
 
 
-@pytest.mark.slow
-@pytest.mark.server
-def test_interview_to_dashboard_in_a_real_browser(server: str) -> None:
+def settle(page: Any) -> None:
+    """Wait until the script run triggered by the last action has finished."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => document.querySelector('.stApp')?.getAttribute('data-test-script-state') === 'notRunning'", timeout=60_000
+    )
+
+
+def shot(page: Any, name: str) -> None:
+    """A full-page screenshot in ``artifacts/ui/``."""
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+@contextmanager
+def browser_page(server: str) -> Iterator[Any]:
+    """A Chromium page on the app; fails afterwards if the page loaded anything from outside this machine."""
     if not CHROMIUM.exists():
         missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
     try:
-        from playwright.sync_api import Page, expect, sync_playwright
+        from playwright.sync_api import sync_playwright
     except ImportError:
         missing("the Python package playwright is not installed (pip install playwright; no browser download needed)")
         return
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     outside: list[str] = []
-
-    def settle(page: Page) -> None:
-        """Wait until the script run triggered by the last action has finished."""
-        page.wait_for_timeout(300)
-        page.wait_for_function(
-            "() => document.querySelector('.stApp')?.getAttribute('data-test-script-state') === 'notRunning'", timeout=60_000
-        )
-
-    def shot(page: Page, name: str) -> None:
-        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 2000})
             page.on("request", lambda r: None if r.url.startswith((server, "data:", "blob:")) else outside.append(r.url))
             page.goto(server)
-
-            # A new assessment of the whole model; business objectives skipped to keep it short.
-            expect(page.get_by_label("Name of the system")).to_be_visible(timeout=60_000)
-            settle(page)
-            shot(page, "01-start")
-            page.get_by_label("Name of the system").fill("Bottling line 3")
-            page.get_by_text("Ask about business objectives").click()
-            page.get_by_role("button", name="Start the assessment").click()
-            description = page.get_by_label("Describe the system in your own words")
-            expect(description).to_be_visible(timeout=30_000)
-            description.fill(DESCRIPTION)
-            page.get_by_role("button", name="Send the description").click()
-            page.get_by_role("button", name="Yes, that's right").click()
-            main = page.locator("#stMain")
-            expect(main.get_by_text("G1.1 Security Program Management").first).to_be_visible(timeout=30_000)
-            settle(page)
-
-            # Answer until the first practice has a proposal card with its buttons.
-            chat = page.get_by_test_id("stChatInputTextArea")
-            accept = page.get_by_role("button", name="Accept", exact=True)
-            for answer in ANSWERS:
-                if accept.count():
-                    break
-                chat.fill(answer)
-                chat.press("Enter")
-                expect(main.get_by_text(answer).last).to_be_visible(timeout=30_000)
-                settle(page)
-            expect(accept).to_be_visible(timeout=30_000)
-            card = page.locator("[class*='st-key-card-']").last
-            expect(card).to_contain_text("G1.1 Security Program Management")
-            expect(card).to_contain_text("What the catalog says")
-            expect(card).to_contain_text("Your words")
-            heading = re.search(r"Proposal: level (\d) – (\S+)", card.inner_text())
-            assert heading, card.inner_text()
-            level = int(heading.group(1))
-            shot(page, "02-proposal")
-
-            accept.click()
-            sidebar = page.get_by_test_id("stSidebar")
-            expect(sidebar).to_contain_text("Confirmed 1 of 18 practices", timeout=30_000)
-            expect(main.get_by_text("Accepted: G1.1.")).to_be_visible()
-            settle(page)
-            shot(page, "03-accepted")
-
-            # The dashboard shows the accepted rating for the practice.
-            page.get_by_role("link", name="Dashboard").click()
-            expect(page.get_by_role("heading", name="Dashboard")).to_be_visible(timeout=30_000)
-            governance = page.locator(".st-key-db-practices-G")
-            expect(governance).to_be_attached(timeout=60_000)
-            settle(page)
-            cells = governance.locator("td").all_text_contents()
-            row = cells[cells.index("G1.1") : cells.index("G1.1") + 8]
-            assert row[1] == "Security Program Management" and row[4] == f"{level} (general)" and row[5] == "confirmed", row
-            expect(page.get_by_test_id("stMetric").first).to_contain_text("Lowest current level")
-            expect(page.get_by_test_id("stMetric").first).to_contain_text(str(level))
-            expect(page.get_by_role("button", name="Excel workbook")).to_be_visible()
-            expect(sidebar).to_contain_text("Confirmed 1 of 18 practices")
-            shot(page, "04-dashboard")
-
-            page.get_by_role("link", name="Catalog").click()
-            page.get_by_label("Ask what a level of a practice requires").fill("What does level 3 of patch management require?")
-            page.keyboard.press("Enter")
-            expect(main.get_by_text("H1.2-L3-01").first).to_be_visible(timeout=30_000)
-            settle(page)
-            shot(page, "05-catalog")
+            yield page
         finally:
             browser.close()
     assert not outside, f"the page loaded resources from outside this machine: {outside}"
+
+
+def start_assessment(page: Any) -> None:
+    """Start an assessment of the whole model (business objectives skipped), describe the system, confirm the industry."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_label("Name of the system")).to_be_visible(timeout=60_000)
+    settle(page)
+    shot(page, "01-start")
+    page.get_by_label("Name of the system").fill("Bottling line 3")
+    page.get_by_text("Ask about business objectives").click()
+    page.get_by_role("button", name="Start the assessment").click()
+    description = page.get_by_label("Describe the system in your own words")
+    expect(description).to_be_visible(timeout=30_000)
+    description.fill(DESCRIPTION)
+    page.get_by_role("button", name="Send the description").click()
+    page.get_by_role("button", name="Yes, that's right").click()
+    expect(page.locator("#stMain").get_by_text("G1.1 Security Program Management").first).to_be_visible(timeout=30_000)
+    settle(page)
+
+
+@pytest.mark.slow
+@pytest.mark.server
+def test_interview_to_dashboard_in_a_real_browser(server: str) -> None:
+    with browser_page(server) as page:
+        from playwright.sync_api import expect
+
+        start_assessment(page)
+        main = page.locator("#stMain")
+        # Answer until the first practice has a proposal card with its buttons.
+        chat = page.get_by_test_id("stChatInputTextArea")
+        accept = page.get_by_role("button", name="Accept", exact=True)
+        for answer in ANSWERS:
+            if accept.count():
+                break
+            chat.fill(answer)
+            chat.press("Enter")
+            expect(main.get_by_text(answer).last).to_be_visible(timeout=30_000)
+            settle(page)
+        expect(accept).to_be_visible(timeout=30_000)
+        card = page.locator("[class*='st-key-card-']").last
+        expect(card).to_contain_text("G1.1 Security Program Management")
+        expect(card).to_contain_text("What the catalog says")
+        expect(card).to_contain_text("Your words")
+        heading = re.search(r"Proposal: level (\d) – (\S+)", card.inner_text())
+        assert heading, card.inner_text()
+        level = int(heading.group(1))
+        shot(page, "02-proposal")
+
+        accept.click()
+        sidebar = page.get_by_test_id("stSidebar")
+        expect(sidebar).to_contain_text("Confirmed 1 of 18 practices", timeout=30_000)
+        expect(main.get_by_text("Accepted: G1.1.")).to_be_visible()
+        settle(page)
+        shot(page, "03-accepted")
+
+        # The dashboard shows the accepted rating for the practice.
+        page.get_by_role("link", name="Dashboard").click()
+        expect(page.get_by_role("heading", name="Dashboard")).to_be_visible(timeout=30_000)
+        governance = page.locator(".st-key-db-practices-G")
+        expect(governance).to_be_attached(timeout=60_000)
+        settle(page)
+        cells = governance.locator("td").all_text_contents()
+        row = cells[cells.index("G1.1") : cells.index("G1.1") + 8]
+        assert row[1] == "Security Program Management" and row[4] == f"{level} (general)" and row[5] == "confirmed", row
+        expect(page.get_by_test_id("stMetric").first).to_contain_text("Lowest current level")
+        expect(page.get_by_test_id("stMetric").first).to_contain_text(str(level))
+        expect(page.get_by_role("button", name="Excel workbook")).to_be_visible()
+        expect(sidebar).to_contain_text("Confirmed 1 of 18 practices")
+        shot(page, "04-dashboard")
+
+        page.get_by_role("link", name="Catalog").click()
+        page.get_by_label("Ask what a level of a practice requires").fill("What does level 3 of patch management require?")
+        page.keyboard.press("Enter")
+        expect(main.get_by_text("H1.2-L3-01").first).to_be_visible(timeout=30_000)
+        settle(page)
+        shot(page, "05-catalog")
+
+
+@pytest.mark.slow
+@pytest.mark.server
+def test_a_document_is_added_and_removed_in_a_real_browser(server: str) -> None:
+    with browser_page(server) as page:
+        from playwright.sync_api import expect
+
+        start_assessment(page)
+        main = page.locator("#stMain")
+        docs = page.locator(".st-key-iv-documents")
+        docs.get_by_text("Documents", exact=True).click()
+        expect(docs).to_contain_text("read on this machine", timeout=30_000)
+        files = docs.locator("input[type=file]")
+
+        # A PNG renamed .pdf: refused with a message naming the file; nothing is added.
+        files.set_input_files(
+            files=[{"name": "logo.pdf", "mimeType": "application/pdf", "buffer": b"\x89PNG\r\n\x1a\n" + bytes(64)}]
+        )
+        expect(docs.get_by_text("logo.pdf")).to_be_visible(timeout=30_000)  # the uploader lists the chosen file
+        settle(page)
+        docs.get_by_role("button", name="Add", exact=True).click()
+        expect(main.get_by_text("logo.pdf: this is not a PDF")).to_be_visible(timeout=30_000)
+        settle(page)
+        expect(docs).to_contain_text("No documents yet.")
+
+        # A Markdown patch procedure: read, and what it told the assistant is in the conversation and the list.
+        files.set_input_files(files=[{"name": "patch-policy.md", "mimeType": "text/markdown", "buffer": POLICY}])
+        expect(docs.get_by_text("patch-policy.md")).to_be_visible(timeout=30_000)
+        settle(page)
+        docs.get_by_role("button", name="Add", exact=True).click()
+        expect(main.get_by_text("I read patch-policy.md")).to_be_visible(timeout=60_000)
+        settle(page)
+        expect(main.get_by_text("Added patch-policy.md. It speaks about")).to_be_visible()
+        entry = page.locator("[class*='st-key-doc-']").first
+        expect(entry).to_contain_text("Evidence for")
+        expect(entry).to_contain_text("H1.2 Patch Management")
+        shot(page, "06-document")
+
+        entry.get_by_role("button", name="Remove").click()
+        expect(main.get_by_text("Removed patch-policy.md: everything read from it is forgotten.")).to_be_visible(timeout=30_000)
+        settle(page)
+        expect(main.get_by_text("I removed patch-policy.md")).to_be_visible()
+        expect(docs).to_contain_text("No documents yet.")
+        shot(page, "07-document-removed")

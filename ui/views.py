@@ -59,6 +59,8 @@ _WEB_PHRASES: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"list them with `smm sessions`", re.I), "see the saved assessments on the Interview page"),
     (re.compile(r"export an assessment with `smm export` or the app", re.I), "download one from the Dashboard page"),
+    # A document over a limit: whoever runs the app sets the limits, not the person uploading.
+    (re.compile(r"\braise (SMM_DOC_MAX_[A-Z]+)\b"), r"ask whoever runs this app to raise the limit (\1)"),
 ]
 WEB_PLACES: dict[str, str] = {
     "report": "the Dashboard page's download buttons",

@@ -38,7 +38,7 @@ def read_document(path: Path, limits: DocumentLimits | None = None, *, name: str
     kind = sniff(named, data[:2048])
     warnings: list[str] = []
     if kind in ("docx", "xlsx"):
-        warnings += check_package(path, kind, limits)
+        warnings += check_package(path, kind, limits, label)
     parsed = PARSERS[kind](named, data, limits)
     warnings += parsed.warnings or []
     passages = [

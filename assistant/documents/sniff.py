@@ -39,11 +39,11 @@ _MAGIC: list[tuple[bytes, str]] = [
     (b"GIF8", "a GIF image"),
     (b"MZ", "a Windows program"),
     (b"\x7fELF", "a Linux program"),
-    (b"\xd0\xcf\x11\xe0", "an old Office file (.doc or .xls); save it as .docx or .xlsx"),
+    (b"\xd0\xcf\x11\xe0", "an old Office .doc or .xls file"),
     (b"Rar!", "a RAR archive"),
     (b"\x1f\x8b", "a gzip archive"),
     (b"7z\xbc\xaf", "a 7-Zip archive"),
-    (b"{\\rtf", "an RTF file; save it as .docx or PDF"),
+    (b"{\\rtf", "an RTF file"),
 ]
 _ENTITY = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
 _EXTERNAL_REL = re.compile(rb"""<(?:[\w.-]+:)?Relationship\b(?:[^>"']|"[^"]*"|'[^']*')*>""", re.I)
@@ -67,7 +67,7 @@ def sniff(path: Path, head: bytes) -> DocumentKind:
         label = "Word" if kind == "docx" else "Excel"
         raise DocumentError(
             f"{path.name}: this is not {'a' if kind == 'docx' else 'an'} {label} file ({what or 'it is not a zip package'}); "
-            f"save it again from {label}"
+            f"save it again from {label} as .{kind}"
         )
     if kind in ("csv", "markdown", "text"):
         if what is not None or is_zip or is_pdf:
@@ -78,34 +78,35 @@ def sniff(path: Path, head: bytes) -> DocumentKind:
     return kind
 
 
-def check_package(path: Path, kind: DocumentKind, limits: DocumentLimits) -> list[str]:
+def check_package(path: Path, kind: DocumentKind, limits: DocumentLimits, label: str | None = None) -> list[str]:
     """Refuse an unsafe DOCX or XLSX before it is opened; return warnings about external references."""
+    name = label or path.name
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise DocumentError(f"{path.name}: the file is damaged ({exc}); save it again and retry") from None
+        raise DocumentError(f"{name}: the file is damaged ({exc}); save it again and retry") from None
     warnings: list[str] = []
     with zf:
         infos = zf.infolist()
         if len(infos) > 10_000:
-            raise DocumentError(f"{path.name}: the package holds {len(infos):,} files, which no real document does; refused")
+            raise DocumentError(f"{name}: the package holds {len(infos):,} files, which no real document does; refused")
         total = sum(i.file_size for i in infos)
         if total > limits.max_unpacked_bytes:
             raise DocumentError(
-                f"{path.name}: it would unpack to {total / 2**20:,.0f} MB (limit {limits.max_unpacked_bytes / 2**20:,.0f} MB); "
+                f"{name}: it would unpack to {total / 2**20:,.0f} MB (limit {limits.max_unpacked_bytes / 2**20:,.0f} MB); "
                 "refused as a possible zip bomb"
             )
         for i in infos:
             if i.file_size > 2**20 and i.compress_size and i.file_size / i.compress_size > limits.max_ratio:
                 raise DocumentError(
-                    f"{path.name}: member {i.filename} is compressed {i.file_size // max(1, i.compress_size):,} to 1; "
+                    f"{name}: member {i.filename} is compressed {i.file_size // max(1, i.compress_size):,} to 1; "
                     "refused as a possible zip bomb"
                 )
         names = {i.filename for i in infos}
         needed = "word/document.xml" if kind == "docx" else "xl/workbook.xml"
         if needed not in names:
             label = "a Word document" if kind == "docx" else "an Excel workbook"
-            raise DocumentError(f"{path.name}: this zip package is not {label} (no {needed}); save it again as .{kind}")
+            raise DocumentError(f"{name}: this zip package is not {label} (no {needed}); save it again as .{kind}")
         if any(n.lower().endswith(("vbaproject.bin",)) for n in names):
             warnings.append("it contains macros, which were not run")
         external: list[str] = []
@@ -116,18 +117,17 @@ def check_package(path: Path, kind: DocumentKind, limits: DocumentLimits) -> lis
                 with zf.open(i) as fh:
                     data = fh.read(limits.max_unpacked_bytes + 1)
             except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
-                raise DocumentError(f"{path.name}: member {i.filename} cannot be read ({exc}); save the file again") from None
+                raise DocumentError(f"{name}: member {i.filename} cannot be read ({exc}); save the file again") from None
             # Anywhere in the member (a prolog can be padded), and in UTF-16/32 too (NULs dropped; UTF-8 XML has none).
             if _ENTITY.search(data.replace(b"\x00", b"")):
                 raise DocumentError(
-                    f"{path.name}: member {i.filename} declares XML entities, which Office never writes; refused as unsafe"
+                    f"{name}: member {i.filename} declares XML entities, which Office never writes; refused as unsafe"
                 )
             if i.filename.endswith(".rels"):
                 for rel in _EXTERNAL_REL.findall(data):
                     attrs = {m.group(1): m.group(3) for m in _REL_ATTR.finditer(rel)}
-                    if attrs.get(b"TargetMode", b"").lower() == b"external" and not attrs.get(b"Type", b"").endswith(
-                        b"/hyperlink"
-                    ):
+                    outside = attrs.get(b"TargetMode", b"").lower() == b"external"
+                    if outside and not attrs.get(b"Type", b"").endswith(b"/hyperlink"):  # a hyperlink is only text
                         external.append(attrs.get(b"Target", b"?").decode("utf-8", "replace")[:80])
         if external:
             warnings.append(

@@ -68,7 +68,7 @@ def forget(state: InterviewState, doc_id: str) -> list[str]:
 
 def summary(catalog: Catalog, info: DocumentInfo, redrafted: list[str]) -> str:
     """What a document told the assistant, per practice, in plain words."""
-    size = f"{info.pages} pages" if info.pages else f"{info.passages} passages"
+    size = _plural(info.pages, "page") if info.pages else _plural(info.passages, "passage")
     if not info.statements:
         text = (
             f"I read **{info.name}** ({size}) but found nothing in it about the security practices of this assessment. "
@@ -102,3 +102,7 @@ def removal_summary(info: DocumentInfo, affected: list[str], redrafted: list[str
             "the decision stands, so look at it again if the document mattered."
         )
     return text
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")

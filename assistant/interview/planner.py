@@ -5,6 +5,8 @@ Pure: it reads the practice's readings through the shared level rule and returns
 
 from __future__ import annotations
 
+import re
+
 from assistant.catalog import Practice
 from assistant.evidence import Reading
 from assistant.interview.state import PracticeProgress
@@ -15,12 +17,16 @@ CONFIRM_BELOW = 0.65
 to the stakeholder as a closed question (yes / partly / no / don't know) before the proposal."""
 CONFIRM_PREFIX = "-C-"
 """Confirmation question IDs are ``<practice>-C-<indicator>``."""
+DOCUMENT_PREFIX = "-D-"
+"""A confirmation of what a document says is ``<practice>-D-<indicator>``."""
 
 
 def confirmation(practice: Practice, pp: PracticeProgress, est: Estimate) -> tuple[str, int, str] | None:
     """A closed question about the reading the level rests on, when the reader was unsure of it or it comes
     from a document (what is written is checked with a person before it becomes a proposal)."""
     decisive: list[tuple[int, float, Reading, str]] = []
+    heard = _heard(pp)
+    doc_asked = any(DOCUMENT_PREFIX in a for a in pp.asked)
     for r in pp.readings:
         document = r.source == "document"
         for e in r.evidence:
@@ -28,13 +34,14 @@ def confirmation(practice: Practice, pp: PracticeProgress, est: Estimate) -> tup
                 continue
             sets_floor = e.state == "supports" and e.level == est.lower and (e.level >= 2 or document)
             sets_ceiling = e.state in ("contradicts", "plan") and e.level == est.upper + 1
-            if document and (e.indicator in _heard(pp) or not (sets_floor or sets_ceiling)):
+            if document and (doc_asked or e.indicator in heard or not sets_floor):
                 continue
             if sets_floor or sets_ceiling:
-                # Documents first (they are always checked), then the reader's least sure readings.
-                decisive.append((0 if document else 1, e.score, r, e.indicator))
+                # A document's reading first (one question: the highest level it shows), then the reader's
+                # least sure readings.
+                decisive.append((0, -e.level, r, e.indicator) if document else (1, e.score, r, e.indicator))
     for _, _, r, indicator in sorted(decisive, key=lambda d: (d[0], d[1])):
-        qid = f"{practice.id}{CONFIRM_PREFIX}{indicator}"
+        qid = f"{practice.id}{DOCUMENT_PREFIX if r.source == 'document' else CONFIRM_PREFIX}{indicator}"
         if qid in pp.asked:
             continue
         text = next(ind.text for _, ind in practice.indicators() if ind.id == indicator)
@@ -52,6 +59,30 @@ def confirmation(practice: Practice, pp: PracticeProgress, est: Estimate) -> tup
             )
         return qid, _level(indicator), q
     return None
+
+
+DOCUMENT_STOP = True
+"""Stop asking once what a document says has been put to the stakeholder and not denied: the document
+covers the detail, the person vouches that it is practice. Measured on the dev scenarios with documents."""
+
+
+def _document_confirmed(practice: Practice, pp: PracticeProgress, est: Estimate) -> bool:
+    """Whether a document's reading was put to the stakeholder, answered, and still holds the level up."""
+    asked = [a.split(DOCUMENT_PREFIX, 1)[1] for a in pp.asked if DOCUMENT_PREFIX in a]
+    if not asked or pp.answers < 1:
+        return False
+    level = max(_level(i) for i in asked)
+    if est.level < level or any(i in ids for ids in est.unmet.values() for i in asked):
+        return False
+    # Then one question about the level above what the document shows, unless it shows the top level.
+    later = pp.asked[pp.asked.index(next(a for a in pp.asked if DOCUMENT_PREFIX in a)) + 1 :]
+    return level >= 4 or est.level >= 4 or any(_asked_level(a) > level for a in later)
+
+
+def _asked_level(question_id: str) -> int:
+    """The level a question ID asks about (``H1.2-L3-Q1`` -> 3; confirmations by their indicator; 0 otherwise)."""
+    m = re.search(r"-L(\d)-", question_id)
+    return int(m.group(1)) if m else 0
 
 
 def _heard(pp: PracticeProgress) -> set[str]:
@@ -88,6 +119,8 @@ def plan_next_question(practice: Practice, pp: PracticeProgress, budget: int) ->
     confirm = confirmation(practice, pp, est)
     if confirm is not None:
         return confirm
+    if DOCUMENT_STOP and _document_confirmed(practice, pp, est):
+        return None
     if est.settled:
         if est.level == 0 and not est.supported and pp.answers < 2:
             basic = [q for q in practice.level(1).probes if q.id not in pp.asked]
@@ -121,8 +154,9 @@ def plan_next_question(practice: Practice, pp: PracticeProgress, budget: int) ->
 
 def probe_indicators(practice: Practice, probe_id: str | None) -> list[str]:
     """The indicators a question asks about: a probe's, a confirmation's one (none for the opening question)."""
-    if probe_id and CONFIRM_PREFIX in probe_id:
-        return [probe_id.split(CONFIRM_PREFIX, 1)[1]]
+    for prefix in (CONFIRM_PREFIX, DOCUMENT_PREFIX):
+        if probe_id and prefix in probe_id:
+            return [probe_id.split(prefix, 1)[1]]
     for lvl in practice.levels:
         for q in lvl.probes:
             if q.id == probe_id:

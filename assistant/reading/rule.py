@@ -24,9 +24,10 @@ catalog's AUTHORING.md defines them:
 5. **People over papers.** A document shows what is written, not always what is done. Where a person said
    something about an indicator (met, partly, not done, planned), what a document says about that same
    indicator is set aside; a document speaks only where people have not (the interview confirms what a
-   document says with a closed question before proposing, so a "no" overrides the policy). And a document
-   shows at most one level above what people's own words show: it can complete a level people described,
-   not stand in for practice nobody described.
+   document says with a closed question before proposing, so a "no" overrides the policy). And once people
+   have said something that shows or rules out a level, a document shows at most one level above what
+   their own words show: it can complete a level people described, not stand in for practice nobody
+   described.
 6. **Settled** when the shown level meets the ceiling. Otherwise the open indicators of the level just
    above the shown one are what the next question should ask about.
 
@@ -104,7 +105,12 @@ def estimate(readings: list[Reading]) -> Estimate:
         if e.state != "unrelated" and e.score >= THRESHOLDS.get(e.state, 1.1)
     }
     people = [r for r in readings if r.source != "document"]
-    reach = estimate(people).lower + 1 if len(people) < len(readings) else 4
+    reach = 4
+    if len(people) < len(readings):
+        said = estimate(people)
+        # Before anyone has said anything informative, a document speaks alone (the interview puts it to a
+        # person before proposing); once people have, it can add at most one level to what they showed.
+        reach = said.lower + 1 if said.informative else 4
     for n, r in enumerate(readings):
         if r.polarity == "claim":
             continue

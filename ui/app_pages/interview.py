@@ -6,7 +6,10 @@ from datetime import datetime
 
 import streamlit as st
 
-from ui import session, views
+from assistant.documents import DocumentLimits
+from assistant.errors import InputError
+from assistant.interview import Interview
+from ui import documents, session, views
 from ui.services import get_services, privacy_notices
 
 sv = get_services()
@@ -86,6 +89,71 @@ def _welcome() -> None:
                 st.button("Resume", key=f"resume-{s.id}", on_click=session.open_session, args=(s.id,))
 
 
+# Session-state counter in the upload widget's key: a new key empties the widget after its files are added.
+# (A comment, not a docstring: Streamlit's "magic" would show a bare string on the page.)
+_UPLOADS = "smm_doc_uploads"
+
+
+def _documents(iv: Interview) -> None:
+    """Add the organisation's own documents as evidence, see what each told the assistant, remove one."""
+    here = (
+        "The assistant is set to use an online service (see the notice above), so what a document says is sent "
+        "there too, like your answers."
+        if privacy_notices(sv.settings)
+        else "Documents are read on this machine; nothing is sent elsewhere."
+    )
+    st.caption(
+        "Add your own papers (a security policy, a patch procedure, an asset list) as evidence. "
+        f"{here} A document shows what is written, not always what is done: the assistant checks what it says "
+        "with you before it proposes a level. Removing a document makes the assistant forget it everywhere."
+    )
+    try:
+        limits = DocumentLimits.from_env()
+    except InputError as exc:
+        st.error(views.web_wording(f"Documents cannot be added: {exc}"), icon=":material/error:")
+        return
+    n = st.session_state.setdefault(_UPLOADS, 0)
+    files = st.file_uploader(
+        "PDF, Word (.docx), Excel (.xlsx), CSV, Markdown (.md) or text (.txt) files",
+        type=documents.ACCEPTED_TYPES,
+        accept_multiple_files=True,
+        max_upload_size=documents.upload_limit_mb(limits),
+        key=f"iv-doc-upload-{n}",
+    )
+    if st.button("Add", key="iv-doc-add", type="primary", icon=":material/upload_file:", disabled=not files) and files:
+        bar = st.progress(0.0, text="Reading…")
+        shown = [-1]
+
+        def progress(name: str, done: int, total: int) -> None:
+            pct = int(100 * done / total) if total else 100
+            if pct != shown[0]:  # one update per percent, however many statements
+                shown[0] = pct
+                bar.progress(pct / 100, text=f"Reading {name}: {done} of {total} statements")
+
+        with st.spinner("Reading the documents…"):
+            documents.add_uploads([(f.name, f.getvalue()) for f in files], limits=limits, progress=progress)
+        st.session_state[_UPLOADS] = n + 1
+        st.rerun()
+
+    if not iv.state.documents:
+        st.caption("No documents yet.")
+    for info in iv.state.documents:
+        with st.container(border=True, key=f"doc-{info.id}"):
+            text, button = st.columns([5, 1], vertical_alignment="center")
+            text.markdown(f"**{documents.plain(info.name)}**  \n{documents.evidence_text(iv.catalog, info)}")
+            text.caption(documents.facts_text(info, iv.documents.get(info.id)))
+            for warning in info.warnings:
+                text.warning(views.web_wording(warning), icon=":material/warning:")
+            button.button(
+                "Remove",
+                key=f"doc-remove-{info.id}",
+                icon=":material/delete:",
+                on_click=documents.remove,
+                args=(info.id, info.name),
+                help="Forget this document everywhere: its text, what was read from it, and proposals drafted with it.",
+            )
+
+
 st.title("Interview")
 session.show_messages()
 for notice in privacy_notices(sv.settings):
@@ -99,6 +167,12 @@ if iv is None:
 head, close = st.columns([3, 1], vertical_alignment="bottom")
 head.caption(f"Assessment of **{iv.state.system_name}** · session `{iv.session_id}` · answers are saved as you go")
 close.button("New or other assessment", on_click=session.close, icon=":material/add:")
+with st.expander(
+    f"Documents ({len(iv.state.documents)})" if iv.state.documents else "Documents",
+    icon=":material/description:",
+    key="iv-documents",
+):
+    _documents(iv)
 
 views.transcript(iv)
 
