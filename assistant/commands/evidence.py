@@ -75,6 +75,25 @@ def evidence_remove(
     _show([t for t in iv.remove_document(document) if t.kind != "question"])
 
 
+@evidence_group.command("search")
+def evidence_search(
+    session: Annotated[str, typer.Argument(help="Session ID or unique prefix.")],
+    query: Annotated[str, typer.Argument(help="What to look for, in plain words.")],
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="How many passages.")] = 5,
+) -> None:
+    """The passages of the session's documents closest to a query (from the session's Chroma collection)."""
+    from assistant.interview import Interview
+
+    sv = _services()
+    iv = Interview.resume(session, sv.catalog, sv.index, sv.engine, sv.store)
+    if not iv.documents:
+        console.print(f"session {iv.session_id[:8]} has no documents")
+        return
+    for hit in iv.search_documents(query, k):
+        console.print(f"[bold]{hit.document}, {hit.location}[/bold] ({hit.score:.2f})")
+        console.print(" ".join(hit.text.split())[:400])
+
+
 def register(app: typer.Typer) -> None:
     """Add ``smm evidence`` to the root app."""
     app.add_typer(evidence_group, name="evidence")

@@ -26,6 +26,8 @@ DOCUMENT_STATES = ("supports", "contradicts")
 ("outlook", "next year") are not evidence. Measured on the dev scenarios with documents (stepwise):
 supports only 70.3 % exact, with contradictions 71.6 % (before the one-step-above rule of
 :mod:`assistant.reading.rule`, which took it to 77.0 %)."""
+ROUTE_MIN = float(__import__("os").environ.get("SMM_DOC_ROUTE_MIN", "0.34"))
+"""Least routing score for a document statement to be read (the free description's bar is 0.34)."""
 MIN_WORDS = 4
 """A line with fewer words (a serial number, "On network: no") describes a thing, not a practice; the reader
 took such lines for denials."""
@@ -54,7 +56,6 @@ def read_document_evidence(
 ) -> dict[str, list[Reading]]:
     """Per practice, the readings of the document's statements that are clearly about it."""
     items = document_items(doc)
-    _prewarm(engine, [it.statement for it in items])
     routed = route_and_read(
         catalog,
         index,
@@ -66,6 +67,8 @@ def read_document_evidence(
         states=DOCUMENT_STATES,
         min_words=MIN_WORDS,
         progress=progress,
+        prewarm=lambda statements: _prewarm(engine, statements),
+        min_route=ROUTE_MIN,
     )
     out: dict[str, list[Reading]] = {}
     for pid, pairs in routed.items():

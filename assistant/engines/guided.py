@@ -22,7 +22,7 @@ from assistant.proposals import IndicatorSupport, Proposal
 from assistant.reading.confidence import calibrated_confidence
 from assistant.reading.encoder import StatementEncoder
 from assistant.reading.reader import IndicatorReader
-from assistant.reading.rule import Estimate, confidence_features, estimate
+from assistant.reading.rule import Estimate, confidence_features, estimate, people_over_papers
 from assistant.reading.scope import scope_of
 
 _READERS: dict[tuple[str, str | None], IndicatorReader] = {}
@@ -96,7 +96,9 @@ class GuidedEngine:
     def propose(self, request: ProposalRequest) -> Proposal:
         """The level the shared rule gives, with each cited indicator's statement and what the next level needs."""
         p = request.practice
-        readings = [r for r in request.readings if r.polarity != "claim"]
+        # What people said about an indicator outweighs what a document says about it (rule 5): a denied
+        # document statement is neither counted nor cited.
+        readings = [r for r in people_over_papers(request.readings) if r.polarity != "claim"]
         claims = [r for r in request.readings if r.polarity == "claim"]
         plans = [r for r in readings if r.polarity == "plan"]
         est = estimate(readings)

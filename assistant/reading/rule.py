@@ -90,6 +90,34 @@ class Estimate(BaseModel):
         return min(self.lower, self.upper)
 
 
+def people_over_papers(readings: list[Reading]) -> list[Reading]:
+    """Rule 5: the readings with what documents say set aside where people spoke about the same indicator, and
+    document support more than one level above what people showed (once they said anything informative)."""
+    people = [r for r in readings if r.source != "document"]
+    if len(people) == len(readings):
+        return readings
+    spoken = {
+        e.indicator
+        for r in people
+        if r.polarity != "claim"
+        for e in r.evidence
+        if e.state != "unrelated" and e.score >= THRESHOLDS.get(e.state, 1.1)
+    }
+    said = estimate(people)
+    # Before anyone has said anything informative, a document speaks alone (the interview puts it to a
+    # person before proposing); once people have, it can add at most one level to what they showed.
+    reach = said.lower + 1 if said.informative else 4
+    out: list[Reading] = []
+    for r in readings:
+        if r.source == "document" and r.evidence:
+            kept = [e for e in r.evidence if e.indicator not in spoken and (e.state != "supports" or e.level <= reach)]
+            if not kept:
+                continue
+            r = r.model_copy(update={"evidence": kept})
+        out.append(r)
+    return out
+
+
 def estimate(readings: list[Reading]) -> Estimate:
     """Apply the level rule to readings (claims are ignored; see the module docstring)."""
     sup: dict[int, dict[str, float]] = defaultdict(dict)
@@ -97,30 +125,9 @@ def estimate(readings: list[Reading]) -> Estimate:
     con: dict[int, dict[str, float]] = defaultdict(dict)
     denials: list[list[tuple[int, str, float]]] = []
     informative = 0
-    spoken = {
-        e.indicator
-        for r in readings
-        if r.source != "document" and r.polarity != "claim"
-        for e in r.evidence
-        if e.state != "unrelated" and e.score >= THRESHOLDS.get(e.state, 1.1)
-    }
-    people = [r for r in readings if r.source != "document"]
-    reach = 4
-    if len(people) < len(readings):
-        said = estimate(people)
-        # Before anyone has said anything informative, a document speaks alone (the interview puts it to a
-        # person before proposing); once people have, it can add at most one level to what they showed.
-        reach = said.lower + 1 if said.informative else 4
-    for n, r in enumerate(readings):
+    for n, r in enumerate(people_over_papers(readings)):
         if r.polarity == "claim":
             continue
-        if r.source == "document" and r.evidence:
-            # People over papers: a document speaks only where people have not, and only one step above
-            # what people showed (a policy that describes level 4 where people describe level 1 is not practice).
-            kept = [e for e in r.evidence if e.indicator not in spoken and (e.state != "supports" or e.level <= reach)]
-            r = r.model_copy(update={"evidence": kept})
-            if not r.evidence:
-                continue
         if r.evidence:
             hit = False
             alternatives: list[tuple[int, str, float]] = []
