@@ -456,10 +456,13 @@ def test_a_person_speaking_about_an_indicator_sets_the_document_s_reading_of_it_
     assert est.lower == (1 if state == "partly" else 0)
     if state != "partly":
         assert est.unmet == {1: ["H3.2-L1-01"]} and est.upper == 0
-    # Order does not matter, and the person's word on another indicator leaves the paper's standing.
+    # Order does not matter, and the person's word on another indicator of a level they spoke to leaves the
+    # paper's standing; a person who shows nothing at all (only a denial) leaves the paper no level to add to.
     assert estimate([person, PAPER_L1]).met == est.met
-    other = said("answer", "t6", ("H3.2-L1-02", "contradicts", 1.0))
-    assert estimate([PAPER_L1, other]).met == {1: ["H3.2-L1-01"]}
+    other = said("answer", "t6", ("H3.2-L1-02", "supports", 1.0))
+    assert estimate([PAPER_L1, other]).met == {1: ["H3.2-L1-01", "H3.2-L1-02"]}
+    denial = said("answer", "t7", ("H3.2-L1-02", "contradicts", 1.0))
+    assert estimate([PAPER_L1, denial]).met == {}
 
 
 def test_a_person_who_does_not_know_leaves_the_document_standing() -> None:
@@ -467,14 +470,19 @@ def test_a_person_who_does_not_know_leaves_the_document_standing() -> None:
     assert estimate([PAPER_L1, hedge]).met == {1: ["H3.2-L1-01"]}
 
 
-def test_a_document_shows_at_most_one_level_above_what_people_showed() -> None:
+def test_a_document_never_lifts_the_level_above_the_levels_people_spoke_to() -> None:
     paper_l3 = said("document", "doc:abc:2", ("H3.2-L3-02", "supports", 0.9), ("H3.2-L3-03", "supports", 0.9))
+    # Before people have said anything informative, the paper speaks alone (it chooses the question to ask).
+    assert estimate([paper_l3]).lower == 3
     people_l1 = said("context", "t2", ("H3.2-L1-02", "supports", 0.9))
     est = estimate([people_l1, paper_l3])
     assert est.lower == 1 and 3 not in est.met, "people show level 1: the paper's level 3 is out of reach"
-    people_l2 = said("answer", "t4", ("H3.2-L2-01", "supports", 1.0))
-    est = estimate([people_l1, people_l2, paper_l3])
-    assert est.lower == 3 and est.met[3] == ["H3.2-L3-02", "H3.2-L3-03"], "people show level 2: level 3 is in reach"
+    paper_l1 = said("document", "doc:abc:4", ("H3.2-L1-03", "supports", 0.9))
+    assert estimate([people_l1, paper_l1]).met[1] == ["H3.2-L1-02", "H3.2-L1-03"], "a paper adds indicators at people's level"
+    # People named one of the two level-3 indicators level 3 needs: the paper may supply the other.
+    people_l3 = said("answer", "t4", ("H3.2-L2-01", "supports", 1.0), ("H3.2-L3-01", "supports", 1.0))
+    est = estimate([people_l1, people_l3, paper_l3])
+    assert est.lower == 3 and est.met[3] == ["H3.2-L3-01", "H3.2-L3-02", "H3.2-L3-03"], "people spoke to level 3"
     # A contradiction in a document still counts where people have not spoken.
     paper_denies = said("document", "doc:abc:3", ("H3.2-L2-03", "contradicts", 0.9))
     assert estimate([people_l1, paper_denies]).upper == 1

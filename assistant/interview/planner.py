@@ -62,8 +62,11 @@ def confirmation(practice: Practice, pp: PracticeProgress, est: Estimate) -> tup
 
 
 DOCUMENT_STOP = True
-"""Stop asking once what a document says has been put to the stakeholder and not denied: the document
-covers the detail, the person vouches that it is practice. Measured on the dev scenarios with documents."""
+"""Stop asking once what a document says has been put to the stakeholder, still holds the level, and one
+question about the level above has been asked. Measured on the dev scenarios with documents (stepwise, the
+58 practices the documents speak about; before REACH_STEP was set to 0): no stop 2.03 turns a practice,
+stopping right after the confirmation 1.31 turns but 62 % exact, after one more question 1.78 turns and
+69.0 % exact (as without documents, 2.52 turns)."""
 
 
 def _document_confirmed(practice: Practice, pp: PracticeProgress, est: Estimate) -> bool:
