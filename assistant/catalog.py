@@ -183,9 +183,16 @@ class Probe(_Frozen):
     id: Annotated[str, Field(pattern=PROBE_ID)]
     """Stable ID ``<practice>-L<level>-Q<n>``."""
     text: NonEmpty
-    """The question, in everyday words."""
+    """The question, in everyday words, as put to an organisation that makes devices or software."""
+    operator: NonEmpty | None = None
+    """The same question for an organisation that only runs devices others make (a hospital, a plant), when
+    ``text`` assumes a product of its own ("a device at a customer's site"); absent when ``text`` fits both."""
     indicators: list[Annotated[str, Field(pattern=INDICATOR_ID)]] = Field(min_length=1)
     """The indicators of this level that a yes answer supports."""
+
+    def for_role(self, role: str | None) -> str:
+        """The question for a maker (the default), an operator, or both."""
+        return self.operator if role == "operator" and self.operator else self.text
 
 
 class PracticeLevel(_Frozen):
@@ -266,6 +273,9 @@ class Practice(_Frozen):
     """The practice explained for non-experts."""
     opening_question: NonEmpty
     """The first question of an interview about this practice, in everyday words."""
+    opening_operator: NonEmpty | None = None
+    """The first question for an organisation that only runs devices others make, when ``opening_question``
+    assumes a product of its own."""
     levels: list[PracticeLevel] = Field(min_length=4, max_length=4)
     """Levels 1 to 4, in order."""
     scope: Scopes

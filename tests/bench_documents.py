@@ -49,7 +49,9 @@ def main() -> None:
         statements = sum(iv.state.documents[-1].statements.values())
         print(f"{pdf.stat().st_size / 1024:.0f} KB, {doc.pages} pages, {len(doc.passages)} passages")
         print(f"extract {t1 - t0:.2f} s; route + read + store + index {t2 - t1:.2f} s; total {t2 - t0:.2f} s (target < 20 s)")
-        print(f"{len(ticks)} progress updates; {statements} statements kept as evidence for {len(iv.state.documents[-1].statements)} practices")
+        print(
+            f"{len(ticks)} progress updates; {statements} statements kept as evidence for {len(iv.state.documents[-1].statements)} practices"
+        )
 
 
 if __name__ == "__main__":

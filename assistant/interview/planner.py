@@ -103,7 +103,9 @@ def _level(indicator_id: str) -> int:
     return int(indicator_id.split("-L", 1)[1][0])
 
 
-def plan_next_question(practice: Practice, pp: PracticeProgress, budget: int) -> tuple[str, int, str] | None:
+def plan_next_question(
+    practice: Practice, pp: PracticeProgress, budget: int, *, role: str | None = None
+) -> tuple[str, int, str] | None:
     """The next question (ID, level, text), or ``None`` when the evidence settles a level or the budget is spent.
 
     The questioning policy: ask the question whose answer would most change the level decision. With
@@ -118,7 +120,7 @@ def plan_next_question(practice: Practice, pp: PracticeProgress, budget: int) ->
     est = estimate([r for r in pp.readings if r.polarity != "claim"])
     opening_id = f"{practice.id}-Q0"
     if opening_id not in pp.asked and not est.supported and not est.refuted:
-        return opening_id, 0, practice.opening_question
+        return opening_id, 0, opening_for(practice, role)
     confirm = confirmation(practice, pp, est)
     if confirm is not None:
         return confirm
@@ -128,7 +130,7 @@ def plan_next_question(practice: Practice, pp: PracticeProgress, budget: int) ->
         if est.level == 0 and not est.supported and pp.answers < 2:
             basic = [q for q in practice.level(1).probes if q.id not in pp.asked]
             if basic and not any(a.startswith(f"{practice.id}-L1-") for a in pp.asked):
-                return basic[0].id, 1, basic[0].text
+                return basic[0].id, 1, basic[0].for_role(role)
         if pp.answers >= pp.must_ask:
             return None
         # After a rejection, probe around the rejected level: first the level above it, then the level itself.
@@ -136,7 +138,7 @@ def plan_next_question(practice: Practice, pp: PracticeProgress, budget: int) ->
             if 1 <= level <= 4:
                 left = [q for q in practice.level(level).probes if q.id not in pp.asked]
                 if left:
-                    return left[0].id, level, left[0].text
+                    return left[0].id, level, left[0].for_role(role)
         return None
     lo, hi = est.lower, est.upper
     level = max(1, min(4, (lo + hi + 1) // 2))
@@ -152,7 +154,12 @@ def plan_next_question(practice: Practice, pp: PracticeProgress, budget: int) ->
             return None
     known = {i for ids in (*est.met.values(), *est.partly.values(), *est.unmet.values()) for i in ids}
     probes.sort(key=lambda q: sum(1 for i in q.indicators if i in known))
-    return probes[0].id, level, probes[0].text
+    return probes[0].id, level, probes[0].for_role(role)
+
+
+def opening_for(practice: Practice, role: str | None) -> str:
+    """The practice's first question, for a maker (the default) or an operator."""
+    return practice.opening_operator if role == "operator" and practice.opening_operator else practice.opening_question
 
 
 def probe_indicators(practice: Practice, probe_id: str | None) -> list[str]:

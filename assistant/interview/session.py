@@ -43,7 +43,8 @@ from assistant.interview.documents import (
 )
 from assistant.interview.documents import summary as document_summary
 from assistant.interview.messages import HELP, explain_proposal, render_proposal
-from assistant.interview.planner import plan_next_question, probe_indicators
+from assistant.interview.planner import opening_for, plan_next_question, probe_indicators
+from assistant.interview.role import ROLE_WORDS, guess_role, read_role, role_ack, role_sentence
 from assistant.interview.routing import SECTOR_WORDS, profile_matches, route_statements, suggest_industry, suggest_profile
 from assistant.interview.state import (
     STATE_VERSION,
@@ -472,6 +473,12 @@ class Interview:
             return self._back()
         if word in ("done", "finish", "stop"):
             return self._finish()
+        m = re.fullmatch(r"role\s+(maker|operator|both)", word)
+        if m:
+            self.state.role = m.group(1)  # type: ignore[assignment]
+            self.state.assessment.log("context.role", actor="stakeholder", role=self.state.role)
+            reply = self._turn("assistant", role_ack(self.state.role), "info")
+            return [reply, self._ask(self.state.pending)] if self.state.pending is not None else [reply]
         if low.startswith("explain") or re.match(r"^(what|which)\b.*\b(level|require)", low):
             return [self._turn("assistant", self._explain(t), "explain"), *self._notices()]
         return None
@@ -698,6 +705,7 @@ class Interview:
                 )
             ]
         self.state.assessment.metadata.system_description = turn.text
+        self.state.role = self.state.role or guess_role(turn.text)
         routed = self._route_statements(turn, split_statements(turn.text))
         self.state.suggested_industry = self._suggest_industry(text)
         self.state.suggested_profile = suggest_profile(self.catalog, text, self.state.suggested_industry)
@@ -721,13 +729,17 @@ class Interview:
                 )
             else:
                 guess += "; none of our example profiles fits, which is fine: targets come from your answers"
+            role = self.state.role
+            made = f" It also sounds like {ROLE_WORDS[role]}." if role else ""
             q = (
-                f"{guess}. Is that right? Answer `yes`, or name the industry "
-                f"({', '.join(SECTOR_WORDS)}) and optionally a profile ({', '.join(sorted(self.catalog.profiles))}), or `no`."
+                f"{guess}.{made} Is that right? Answer `yes`, or name the industry "
+                f"({', '.join(SECTOR_WORDS)}) and optionally a profile ({', '.join(sorted(self.catalog.profiles))}), or `no`; "
+                "say too whether you `make` the devices, `run` devices others make, or `both`."
             )
             out.append(self._ask(PendingQuestion(kind="profile", text=q)))
             self.state.phase = "profile"
             return out
+        out.append(self._turn("assistant", role_sentence(self.state.role), "info"))
         return [*out, *self._after_profile()]
 
     def _route_statements(self, turn: Turn, statements: list[str]) -> int:
@@ -755,6 +767,9 @@ class Interview:
             fallback = None if denied else self.state.suggested_industry
             self.state.industry = next((s for s in SECTOR_WORDS if s in affirmed), fallback)
             self.state.profile = next((p for p in self.catalog.profiles if p in affirmed), None)
+        said_role = read_role(turn.text, "")
+        if said_role is not None:
+            self.state.role = said_role
         meta = self.state.assessment.metadata
         meta.industry = self.state.industry
         meta.profile = self.state.profile
@@ -763,7 +778,9 @@ class Interview:
         self.state.assessment.log(
             "context.confirmed", actor="stakeholder", industry=self.state.industry, profile=self.state.profile
         )
-        ack = f"Industry: {self.state.industry or 'not set'}; profile: {self.state.profile or 'none'}."
+        ack = (
+            f"Industry: {self.state.industry or 'not set'}; profile: {self.state.profile or 'none'}. {role_ack(self.state.role)}"
+        )
         return [self._turn("assistant", ack, "info"), *self._after_profile()]
 
     def _after_profile(self) -> list[Turn]:
@@ -948,7 +965,7 @@ class Interview:
         return [self._ask(PendingQuestion(kind="practice", text=text, practice=pid, probe_id=q[0], level=q[1]))]
 
     def _plan(self, practice: Practice, pp: PracticeProgress) -> tuple[str, int, str] | None:
-        return plan_next_question(practice, pp, self.state.budget)
+        return plan_next_question(practice, pp, self.state.budget, role=self.state.role)
 
     def _on_answer(self, turn: Turn) -> list[Turn]:
         pid = self._current_practice_id()
@@ -989,7 +1006,7 @@ class Interview:
                     "info",
                 )
             ]
-        follow = pp.proposal.follow_up if pp.proposal and pp.proposal.follow_up else practice.opening_question
+        follow = pp.proposal.follow_up if pp.proposal and pp.proposal.follow_up else opening_for(practice, self.state.role)
         level = 0 if pp.proposal is None or pp.proposal.level is None else min(4, pp.proposal.level + 1)
         readings = self.engine.interpret(
             InterpretRequest(practice=practice, question_level=level, question=follow, answer=turn, transcript=self.transcript)

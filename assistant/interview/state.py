@@ -132,6 +132,10 @@ class InterviewState(BaseModel):
     """Default reviewer name recorded in provenance."""
     notices: list[str] = Field(default_factory=list)
     """Things the user must be told (engine fell back, text leaves the machine)."""
+    role: Literal["maker", "operator", "both"] | None = None
+    """Whether the organisation makes devices or software, runs devices others make, or both: guessed from the
+    description, confirmed with the industry, changed with ``role operator`` (questions are phrased for it;
+    ``None`` asks as a maker would be asked)."""
     documents: list[DocumentInfo] = Field(default_factory=list)
     """Documents added as evidence, in the order they were added (their passages live in the store)."""
 
