@@ -293,3 +293,115 @@ def test_a_document_is_added_and_removed_in_a_real_browser(server: str) -> None:
         expect(main.get_by_text("I removed patch-policy.md")).to_be_visible()
         expect(docs).to_contain_text("No documents yet.")
         shot(page, "07-document-removed")
+
+
+CHARGER = (
+    "I'm Sabine, COO of Voltnest. We're twelve people and we make home wall chargers for electric cars, sold in "
+    "the EU through electricians. Owners control the charger from a phone app over Bluetooth. What keeps us up at "
+    "night is a charger catching fire in someone's garage."
+)
+HOSPITAL = (
+    "We are a 400-bed hospital. Building management, nurse call and the infusion pumps are all on one network, "
+    "and the vendor runs it for us. We buy the pumps from a manufacturer; our biomedical team looks after them."
+)
+CHARGER_OBJECTIVES = {
+    "worst": "a charger catching fire in someone's garage, and our reputation",
+    "appetite": "medium I guess, we're a startup and need to move fast but we can't have chargers burning houses",
+    "rules": "the EU radio equipment rules",
+}
+
+
+def say(page: Any, text: str) -> None:
+    """Type an answer in the chat box and wait until the app has replied."""
+    from playwright.sync_api import expect
+
+    chat = page.get_by_test_id("stChatInputTextArea")
+    chat.fill(text)
+    chat.press("Enter")
+    expect(page.locator("#stMain").get_by_text(text).last).to_be_visible(timeout=30_000)
+    settle(page)
+
+
+def begin(page: Any, name: str, description: str, *, objectives: bool) -> None:
+    """Start an assessment with or without the objectives and send the description."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_label("Name of the system")).to_be_visible(timeout=60_000)
+    settle(page)
+    page.get_by_label("Name of the system").fill(name)
+    if not objectives:
+        page.get_by_text("Ask about business objectives").click()
+    page.get_by_role("button", name="Start the assessment").click()
+    box = page.get_by_label("Describe the system in your own words")
+    expect(box).to_be_visible(timeout=30_000)
+    box.fill(description)
+    page.get_by_role("button", name="Send the description").click()
+    expect(page.get_by_role("button", name="Yes, that's right")).to_be_visible(timeout=30_000)
+    settle(page)
+
+
+@pytest.mark.slow
+@pytest.mark.server
+def test_walk_through_the_charger_startup_persona(server: str) -> None:
+    """Issue 14's first persona, as she would use the app: objectives read right, targets, a first proposal."""
+    with browser_page(server) as page:
+        from playwright.sync_api import expect
+
+        main = page.locator("#stMain")
+        begin(page, "Voltnest wall charger", CHARGER, objectives=True)
+        expect(main).to_contain_text("you make devices or software for others")
+        expect(main).not_to_contain_text("automotive-ota-gateway' (")  # no automotive profile suggested
+        shot(page, "persona-charger-01-industry")
+        say(page, "consumer, no profile")
+        for key in ("worst", "appetite", "rules"):
+            if not page.get_by_role("button", name="Accept these targets").count():
+                say(page, CHARGER_OBJECTIVES[key])
+        expect(main).to_contain_text("I understood: medium risk appetite", timeout=30_000)
+        expect(main).to_contain_text("people getting hurt")
+        expect(main).to_contain_text("EU radio equipment rules")
+        shot(page, "persona-charger-02-understood")
+        page.get_by_role("button", name="Accept these targets").click()
+        expect(main.get_by_text("G1.1 Security Program Management").first).to_be_visible(timeout=30_000)
+        settle(page)
+        accept = page.get_by_role("button", name="Accept", exact=True)
+        for answer in (
+            "Our CTO looks after security on top of running the hardware team.",
+            "It happens when a distributor sends a questionnaire or someone reports a problem.",
+            "Not that I know of.",
+        ):
+            if accept.count():
+                break
+            say(page, answer)
+        expect(accept).to_be_visible(timeout=30_000)
+        card = page.locator("[class*='st-key-card-']").last
+        expect(card).to_contain_text("Your words")
+        heading = re.search(r"Proposal: level (\d)", card.inner_text())
+        assert heading and int(heading.group(1)) <= 2, card.inner_text()
+        assert "smm " not in main.inner_text(), "web users are never told to run commands"
+        shot(page, "persona-charger-03-proposal")
+
+
+@pytest.mark.slow
+@pytest.mark.server
+def test_walk_through_the_hospital_persona(server: str) -> None:
+    """Issue 14's second persona: an operator is recognised and never asked about 'your product'."""
+    with browser_page(server) as page:
+        from playwright.sync_api import expect
+
+        main = page.locator("#stMain")
+        begin(page, "Ward network", HOSPITAL, objectives=False)
+        expect(main).to_contain_text("you run devices that others make")
+        shot(page, "persona-hospital-01-industry")
+        page.get_by_role("button", name="Yes, that's right").click()
+        expect(main).to_contain_text("devices and systems you run", timeout=30_000)
+        expect(main.get_by_text("G1.1 Security Program Management").first).to_be_visible(timeout=30_000)
+        settle(page)
+        asked: list[str] = []
+        for answer in ("Not that I know of.", "No.", "I don't know."):
+            if page.get_by_role("button", name="Accept", exact=True).count():
+                break
+            asked.append(main.inner_text())
+            say(page, answer)
+        text = " ".join(asked).lower()
+        assert "your product" not in text and "customer" not in text, text[-2000:]
+        shot(page, "persona-hospital-02-first-practice")
