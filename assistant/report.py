@@ -954,7 +954,7 @@ def _sheet(wb: Any, title: str, header: Sequence[str], rows: Iterable[Sequence[o
 
 
 def render_xlsx(report: ScoreReport, assessment: Assessment, catalog: Catalog) -> bytes:
-    """The report as an Excel workbook: Summary, Ratings, Gaps and roadmap, Provenance, Citations."""
+    """The report as an Excel workbook: Summary, Ratings, Gaps and roadmap, Provenance, Citations (and Documents)."""
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -1105,6 +1105,14 @@ def render_xlsx(report: ScoreReport, assessment: Assessment, catalog: Catalog) -
         [[ci.id, ci.text, ", ".join(ci.cited_for), ci.in_catalog, ci.text_changed] for ci in citations(assessment, catalog)],
         [14, 90, 16, 10, 12],
     )
+    if m.documents:
+        _sheet(
+            wb,
+            "Documents",
+            ["Document", "Kind", "Pages", "Evidence for", "SHA-256"],
+            _document_rows(m.documents),
+            [36, 10, 8, 60, 20],
+        )
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

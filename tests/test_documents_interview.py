@@ -679,3 +679,37 @@ def test_the_interview_command_reads_documents_first(
     resumed = Interview.resume(summary.id, services.catalog, services.index, services.engine, store)
     assert resumed.pending is not None and resumed.pending.kind == "review"
     assert [t.kind for t in resumed.transcript if t.role == "stakeholder"][:2] == ["document", "answer"]
+
+
+# ------------------------------------------------------------------------------------------- reports
+
+
+def test_reports_list_every_document_and_what_it_supported(services: Any, tmp_path: Path) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from assistant.report import render_html, render_markdown, render_xlsx
+    from assistant.scoring import score
+    from assistant.session_export import session_assessment
+
+    iv = start(services, practices=["H1.2", "H3.2"])
+    doc = read_document(policy(tmp_path))
+    iv.add_document(doc)
+    a = session_assessment(iv)
+    assert a.metadata.documents is not None
+    (entry,) = a.metadata.documents
+    assert (entry.name, entry.sha256) == (doc.name, doc.sha256) and entry.statements == iv.state.documents[0].statements
+    rep = score(a, services.catalog)
+    md = render_markdown(rep, a, services.catalog)
+    assert "## Documents read as evidence" in md and doc.name in md and doc.sha256[:16] in md
+    for pid, n in entry.statements.items():
+        assert f"{pid} ({n})" in md
+    assert doc.name in render_html(rep, a, services.catalog)
+    wb = load_workbook(io.BytesIO(render_xlsx(rep, a, services.catalog)))
+    rows = list(wb["Documents"].iter_rows(values_only=True))
+    assert rows[0][0] == "Document" and rows[1][0] == doc.name
+    # An assessment without documents keeps its file and reports unchanged: no key, no section, no sheet.
+    plain = session_assessment(start(services, practices=["H1.2"]))
+    assert "documents" not in plain.model_dump(mode="json")["metadata"]
+    assert "Documents read as evidence" not in render_markdown(score(plain, services.catalog), plain, services.catalog)
