@@ -92,6 +92,8 @@ class Proposal(BaseModel):
     """Per cited indicator of the proposed level or below: the statement that meets it."""
     unknown: list[CitedIndicator] = Field(default_factory=list)
     """Indicators of the next level nobody has spoken about yet (a question could settle them)."""
+    unsure: list[str] = Field(default_factory=list)
+    """IDs of those ``unknown`` indicators the stakeholder was asked about and said they did not know."""
     follow_up: str | None = None
     """For insufficient evidence: the question that would settle it."""
     notes: list[str] = Field(default_factory=list)

@@ -455,3 +455,23 @@ def test_objectives_are_read_as_said_and_confirmed_before_targets(services):
     assert "EU radio equipment rules" in text
     g12 = next(x for x in text.splitlines() if x.startswith("- G1.2"))
     assert "EU radio equipment rules" in g12 and "high risk appetite" not in text
+
+
+def test_an_indicator_asked_about_and_not_known_is_not_shown_as_never_asked(services):
+    """Issue 14, items 3 and 18: "Not that I know of." to a question is an answer: the card says so."""
+    from assistant.interview.messages import next_level_lines
+
+    iv = start(services, practices=["H2.1"], profile=None)
+    iv.say("We run a small water utility with pump stations.")
+    if iv.pending is not None and iv.pending.kind == "profile":
+        iv.say("yes")
+    for answer in ("Nobody watches the network; we notice when a pump stops.", "Not that I know of.", "Not that I know of."):
+        if iv.pending is None or iv.pending.kind != "practice":
+            break
+        iv.say(answer)
+    p = iv.state.practices["H2.1"].proposal
+    assert p is not None and p.unsure, p
+    lines = "\n".join(next_level_lines(p))
+    for pid in p.unsure:
+        line = next(x for x in lines.splitlines() if pid in x)
+        assert "asked; you did not know" in line and "not asked about yet" not in line

@@ -683,15 +683,6 @@ def test_ev_charger_is_not_asked_whether_staff_log_in_after_saying_they_do(servi
     assert first.probe_id != "E1.2-L1-Q1" and "have to log in first" not in first.text, first.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "issue 14 items 3 and 15: 'Yes, through the app, nobody has to visit.' to 'Can your main device models get "
-        "updates over the network ... without anyone having to visit?' is read as 'no' (the cue 'nobody'), so the card "
-        "says 'Level 2 is not reached: \u201cYes, through the app, nobody has to visit\u201d' and marks H1.2-L2-01 "
-        "'you said this is not done'; the validator checks only the statements that support a cited indicator"
-    ),
-)
 def test_ev_charger_a_yes_is_not_quoted_as_a_no(services) -> None:
     yes = "Yes, through the app, nobody has to visit."
     rules = [(r"updates over the network or through a simple step", yes), *CHARGER_ANSWERS]
@@ -705,14 +696,6 @@ def test_ev_charger_a_yes_is_not_quoted_as_a_no(services) -> None:
     assert "you said this is not done" not in line, card
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "issue 14 item 11: the hospital, recognised as an operator, is asked 'Has your team ever sat down and worked out "
-        "how someone could attack your product or system ...?': G2.1 has no opening_operator in the catalog (nor do "
-        "the probes G1.1-L2-Q1, G1.2-L1-Q2, G1.2-L4-Q1 and H3.1-L4-Q2, which speak of products or customers)"
-    ),
-)
 def test_hospital_is_not_asked_about_its_product_when_threats_are_discussed(services) -> None:
     walk = hospital_walk(services, ["G2.1"])
     iv = walk.iv

@@ -160,6 +160,9 @@ class GuidedEngine:
             if i.id not in met_next
         ]
         unknown = [c for c in next_needs if c.id not in unmet_next]
+        # "Not that I know of" to a question about an indicator: asked, not known (not "not asked yet").
+        hedged = {e.indicator for r in request.readings for e in r.evidence if e.state == "hedge"}
+        unsure = [c.id for c in unknown if c.id in hedged]
         quote_src = [*[r for r in readings if any(s.quote == r.quote and s.turn_id == r.turn_id for s in support)], *against]
         quotes = _dedupe_quotes(quote_src, limit=6)
         per_level = {lvl.level: len(lvl.indicators) for lvl in p.levels}
@@ -179,6 +182,7 @@ class GuidedEngine:
             next_level_needs=next_needs,
             support=support,
             unknown=unknown,
+            unsure=unsure,
             notes=notes,
             engine=self.name,
             catalog_version=self.catalog.version,

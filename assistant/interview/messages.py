@@ -67,13 +67,16 @@ def indicator_lines(p: Proposal, id_format: str = "[{id}]") -> list[str]:
 
 
 def next_level_lines(p: Proposal, id_format: str = "[{id}]") -> list[str]:
-    """What the next level needs, each marked as not heard about yet or as said not to be done."""
+    """What the next level needs, each marked as not heard about yet, asked but not known, or said not to be done."""
     unknown = {c.id for c in p.unknown}
+    unsure = set(p.unsure)
     known = bool(p.support or p.unknown)
     out = []
     for c in p.next_level_needs:
         mark = ""
-        if known:
+        if c.id in unsure:
+            mark = " *(asked; you did not know)*"
+        elif known:
             mark = " *(not asked about yet)*" if c.id in unknown else " *(you said this is not done)*"
         out.append(f"{id_format.format(id=c.id)} {c.text}{mark}")
     return out

@@ -145,7 +145,14 @@ class IndicatorReader:
             quote = clause if clause in statement else statement
             cues = read_cues(clause)
             evidence, relevance = self.states(practice.id, clause, cues)
-            if bare == "yes" and question_indicators and cues.polarity == "positive":
+            if bare == "yes" and question_indicators and cues.polarity == "negative":
+                # "Yes, through the app, nobody has to visit": after an explicit yes, a negation says how it is
+                # done, it does not deny what the question asked (the question's own "without anyone visiting").
+                evidence = [e for e in evidence if e.indicator not in question_indicators]
+                evidence += [
+                    IndicatorEvidence(indicator=i, level=_level_of(i), state="supports", score=0.9) for i in question_indicators
+                ]
+            elif bare == "yes" and question_indicators and cues.polarity == "positive":
                 # "Yes, we ..." confirms what the question asked, and says more.
                 known = {e.indicator for e in evidence}
                 evidence += [
