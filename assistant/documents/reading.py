@@ -23,12 +23,13 @@ DOCUMENT_MIN = CONTEXT_MIN
 """Least state probability for a document statement to count (as for the free system description)."""
 DOCUMENT_STATES = ("supports", "contradicts")
 """What a document can show: something written down as done, or said not to be done. Plans in a paper
-("outlook", "next year") are not evidence. Measured on the dev scenarios with documents (stepwise):
-supports only 70.3 % exact, with contradictions 71.6 % (before the one-step-above rule of
-:mod:`assistant.reading.rule`, which took it to 77.0 %)."""
+("outlook", "next year") are not evidence. Measured on the dev scenarios with documents (stepwise, before
+rule 5's reach limit in :mod:`assistant.reading.rule` existed): supports only 70.3 % exact, with
+contradictions 71.6 %."""
 ROUTE_MIN = ROUTE_MIN_SCORE
 """Least routing score for a document statement to be read: the free description's bar. Measured on dev with
-documents: 0.34 gave 73.0 % exact over all 74 practices and 1.98 turns a practice, 0.45 71.6 % and 2.12."""
+documents (with an earlier reach rule): 0.34 gave 73.0 % exact over all 74 practices and 1.98 turns a
+practice, 0.45 71.6 % and 2.12; a higher bar also reads fewer statements (a 50-page PDF in 17 s, not 24 s)."""
 MIN_WORDS = 4
 """A line with fewer words (a serial number, "On network: no") describes a thing, not a practice; the reader
 took such lines for denials."""
