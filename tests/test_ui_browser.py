@@ -173,20 +173,31 @@ def browser_page(server: str) -> Iterator[Any]:
     assert not outside, f"the page loaded resources from outside this machine: {outside}"
 
 
-def start_assessment(page: Any) -> None:
-    """Start an assessment of the whole model (business objectives skipped), describe the system, confirm the industry."""
+def begin(page: Any, name: str, description: str, *, objectives: bool, first_shot: str | None = None) -> None:
+    """Start an assessment with or without the objectives and send the description (screenshot of the start page)."""
     from playwright.sync_api import expect
 
     expect(page.get_by_label("Name of the system")).to_be_visible(timeout=60_000)
     settle(page)
-    shot(page, "01-start")
-    page.get_by_label("Name of the system").fill("Bottling line 3")
-    page.get_by_text("Ask about business objectives").click()
+    if first_shot:
+        shot(page, first_shot)
+    page.get_by_label("Name of the system").fill(name)
+    if not objectives:
+        page.get_by_text("Ask about business objectives").click()
     page.get_by_role("button", name="Start the assessment").click()
-    description = page.get_by_label("Describe the system in your own words")
-    expect(description).to_be_visible(timeout=30_000)
-    description.fill(DESCRIPTION)
+    box = page.get_by_label("Describe the system in your own words")
+    expect(box).to_be_visible(timeout=30_000)
+    box.fill(description)
     page.get_by_role("button", name="Send the description").click()
+    expect(page.get_by_role("button", name="Yes, that's right")).to_be_visible(timeout=30_000)
+    settle(page)
+
+
+def start_assessment(page: Any) -> None:
+    """Start an assessment of the whole model (business objectives skipped), describe the system, confirm the industry."""
+    from playwright.sync_api import expect
+
+    begin(page, "Bottling line 3", DESCRIPTION, objectives=False, first_shot="01-start")
     page.get_by_role("button", name="Yes, that's right").click()
     expect(page.locator("#stMain").get_by_text("G1.1 Security Program Management").first).to_be_visible(timeout=30_000)
     settle(page)
@@ -319,24 +330,6 @@ def say(page: Any, text: str) -> None:
     chat.fill(text)
     chat.press("Enter")
     expect(page.locator("#stMain").get_by_text(text).last).to_be_visible(timeout=30_000)
-    settle(page)
-
-
-def begin(page: Any, name: str, description: str, *, objectives: bool) -> None:
-    """Start an assessment with or without the objectives and send the description."""
-    from playwright.sync_api import expect
-
-    expect(page.get_by_label("Name of the system")).to_be_visible(timeout=60_000)
-    settle(page)
-    page.get_by_label("Name of the system").fill(name)
-    if not objectives:
-        page.get_by_text("Ask about business objectives").click()
-    page.get_by_role("button", name="Start the assessment").click()
-    box = page.get_by_label("Describe the system in your own words")
-    expect(box).to_be_visible(timeout=30_000)
-    box.fill(description)
-    page.get_by_role("button", name="Send the description").click()
-    expect(page.get_by_role("button", name="Yes, that's right")).to_be_visible(timeout=30_000)
     settle(page)
 
 

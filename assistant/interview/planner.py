@@ -10,7 +10,7 @@ import re
 from assistant.catalog import Practice
 from assistant.evidence import Reading
 from assistant.interview.state import PracticeProgress
-from assistant.reading.rule import THRESHOLDS, Estimate, estimate
+from assistant.reading.rule import THRESHOLDS, Estimate, estimate, spoken_indicators
 
 CONFIRM_BELOW = 0.65
 """A reading that decides the level but whose state the reader gives less than this probability is put back
@@ -25,7 +25,7 @@ def confirmation(practice: Practice, pp: PracticeProgress, est: Estimate) -> tup
     """A closed question about the reading the level rests on, when the reader was unsure of it or it comes
     from a document (what is written is checked with a person before it becomes a proposal)."""
     decisive: list[tuple[int, float, Reading, str]] = []
-    heard = _heard(pp)
+    heard = spoken_indicators(pp.readings)
     doc_asked = any(DOCUMENT_PREFIX in a for a in pp.asked)
     for r in pp.readings:
         document = r.source == "document"
@@ -86,17 +86,6 @@ def _asked_level(question_id: str) -> int:
     """The level a question ID asks about (``H1.2-L3-Q1`` -> 3; confirmations by their indicator; 0 otherwise)."""
     m = re.search(r"-L(\d)-", question_id)
     return int(m.group(1)) if m else 0
-
-
-def _heard(pp: PracticeProgress) -> set[str]:
-    """Indicators a person has already spoken about (a document's reading of them is set aside)."""
-    return {
-        e.indicator
-        for r in pp.readings
-        if r.source != "document"
-        for e in r.evidence
-        if e.state != "unrelated" and e.score >= THRESHOLDS.get(e.state, 1.1)
-    }
 
 
 def _level(indicator_id: str) -> int:

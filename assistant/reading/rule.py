@@ -100,19 +100,24 @@ A paper corroborates what people describe, completes a level they spoke to, and 
 the right level; it does not lift a level by itself."""
 
 
-def people_over_papers(readings: list[Reading]) -> list[Reading]:
-    """Rule 5: the readings with what documents say set aside where people spoke about the same indicator, and
-    document support more than one level above what people showed (once they said anything informative)."""
-    people = [r for r in readings if r.source != "document"]
-    if len(people) == len(readings):
-        return readings
-    spoken = {
+def spoken_indicators(readings: list[Reading]) -> set[str]:
+    """Indicators a person (not a document) said something about that counts: met, partly, not done, planned."""
+    return {
         e.indicator
-        for r in people
-        if r.polarity != "claim"
+        for r in readings
+        if r.source != "document" and r.polarity != "claim"
         for e in r.evidence
         if e.state != "unrelated" and e.score >= THRESHOLDS.get(e.state, 1.1)
     }
+
+
+def people_over_papers(readings: list[Reading]) -> list[Reading]:
+    """Rule 5: the readings with what documents say set aside where people spoke about the same indicator, and
+    document support above the levels people's own words spoke to (once they said anything informative)."""
+    people = [r for r in readings if r.source != "document"]
+    if len(people) == len(readings):
+        return readings
+    spoken = spoken_indicators(people)
     said = estimate(people)
     # Before anyone has said anything informative, a document speaks alone (it chooses the level of the
     # closed question the interview puts to a person before proposing); once people have, it can add
