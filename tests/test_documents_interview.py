@@ -488,6 +488,22 @@ def test_a_document_never_lifts_the_level_above_the_levels_people_spoke_to() -> 
     assert estimate([people_l1, paper_denies]).upper == 1
 
 
+def test_why_explains_what_the_rule_weighed_not_a_document_statement_a_person_denied(services: Any) -> None:
+    from assistant.interview.messages import explain_proposal
+    from assistant.proposals import Proposal
+
+    person_no = said("answer", "t5", ("H3.2-L1-01", "contradicts", 1.0))
+    person_yes = said("answer", "t6", ("H3.2-L1-02", "supports", 1.0))
+    proposal = Proposal(practice="H3.2", level=1, rationale="r", confidence=0.6, engine="guided", catalog_version="1")
+    why = explain_proposal(services.catalog, proposal, [PAPER_L1, person_no, person_yes])
+    moved_up = why.split("What moved it up:")[1].split("What held it down:")[0]
+    assert "statement t6" in moved_up and "statement doc:abc:0" not in moved_up, why
+    assert "Set aside from documents: 1 passage(s)" in why
+    # Where the person has not spoken about the paper's indicator, the paper is named with its file and place.
+    alone = explain_proposal(services.catalog, proposal, [PAPER_L1])
+    assert "(policy.md, page 1) meets H3.2-L1-01" in alone and "Set aside from documents" not in alone
+
+
 # ------------------------------------------------------------------------ instructions in a document
 
 

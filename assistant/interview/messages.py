@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from assistant.catalog import Catalog
-from assistant.evidence import Reading
+from assistant.evidence import IndicatorEvidence, Reading
 from assistant.proposals import Proposal
+from assistant.reading.rule import THRESHOLDS, people_over_papers
 
 HELP = (
     "You can answer in your own words at any time. Commands:\n"
@@ -82,6 +83,12 @@ def next_level_lines(p: Proposal, id_format: str = "[{id}]") -> list[str]:
     return out
 
 
+def _said(r: Reading) -> str:
+    """A reading's quote, with the document and place when it comes from one."""
+    quote = f"\u201c{' '.join(r.quote.split())}\u201d"
+    return f"{quote} ({r.document}, {r.location})" if r.source == "document" and r.document else quote
+
+
 def explain_proposal(catalog: Catalog, p: Proposal, readings: list[Reading]) -> str:
     """The reasoning behind a proposal (for ``why``): what moved the level up, what held it down, what is
     missing, and what the confidence rests on; not the card again."""
@@ -89,23 +96,36 @@ def explain_proposal(catalog: Catalog, p: Proposal, readings: list[Reading]) -> 
     if p.level is None:
         return render_proposal(catalog, p)
     lines = [f"Why level {p.level} for {p.practice} {practice.name}:", ""]
-    ups = [r for r in readings if any(e.state in ("supports", "partly") for e in r.evidence)]
-    downs = [r for r in readings if any(e.state in ("contradicts", "plan") for e in r.evidence)]
+    # What the rule weighed, not every reading: rule 5 sets aside document statements where people spoke
+    # (a policy a person denied never "moved it up"), and states below their threshold count as not heard.
+    weighed = people_over_papers(readings)
+    papers_aside = sum(1 for r in readings if r.source == "document" and r.evidence) - sum(
+        1 for r in weighed if r.source == "document" and r.evidence
+    )
+
+    def counted(r: Reading, states: tuple[str, ...]) -> IndicatorEvidence | None:
+        return next((e for e in r.evidence if e.state in states and e.score >= THRESHOLDS.get(e.state, 1.1)), None)
+
+    ups = [(r, e) for r in weighed if (e := counted(r, ("supports", "partly"))) is not None]
+    downs = [(r, e) for r in weighed if (e := counted(r, ("contradicts", "plan"))) is not None]
     set_aside = [r for r in readings if r.polarity in ("claim", "unknown")]
     if ups:
         lines.append("What moved it up:")
-        for r in ups[:6]:
-            e = next(e for e in r.evidence if e.state in ("supports", "partly"))
+        for r, e in ups[:6]:
             how = "meets" if e.state == "supports" else "partly meets"
-            lines.append(f"- \u201c{' '.join(r.quote.split())}\u201d {how} {e.indicator} (level {e.level}, {e.score:.0%} sure)")
+            lines.append(f"- {_said(r)} {how} {e.indicator} (level {e.level}, {e.score:.0%} sure)")
     if downs:
         lines.append("What held it down:")
-        for r in downs[:6]:
-            e = next(e for e in r.evidence if e.state in ("contradicts", "plan"))
+        for r, e in downs[:6]:
             how = "says this is not done" if e.state == "contradicts" else "is only a plan"
-            lines.append(f"- \u201c{' '.join(r.quote.split())}\u201d {how}: {e.indicator} (level {e.level})")
+            lines.append(f"- {_said(r)} {how}: {e.indicator} (level {e.level})")
     if set_aside:
         lines.append(f"Set aside: {len(set_aside)} statement(s) that were unsure or were claims about the rating.")
+    if papers_aside:
+        lines.append(
+            f"Set aside from documents: {papers_aside} passage(s) about something people described otherwise, or above "
+            "what people described (a document shows what is written, people say what is done)."
+        )
     if p.unknown:
         lines.append(f"Not asked about yet for level {p.level + 1}: " + "; ".join(c.id for c in p.unknown[:5]) + ".")
     b = p.confidence_basis
