@@ -74,6 +74,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "not_applicable_reason",
     "catalog_version",
     "strategy",
+    "evidence_documents",
 )
 
 # Colours chosen to stay distinguishable for the common forms of colour blindness (Okabe-Ito palette).
@@ -877,8 +878,9 @@ def _safe_cell(value: object) -> object:
     return value
 
 
-def csv_rows(report: ScoreReport) -> list[dict[str, object]]:
-    """One row per practice, keyed by :data:`CSV_COLUMNS`."""
+def csv_rows(report: ScoreReport, documents: Sequence[EvidenceDocument] = ()) -> list[dict[str, object]]:
+    """One row per practice, keyed by :data:`CSV_COLUMNS`; ``evidence_documents`` names the documents that gave
+    evidence for the practice, with how many of their statements counted."""
     rank = {item.practice: item for item in report.roadmap}
     rows: list[dict[str, object]] = []
     for p in report.practices:
@@ -908,17 +910,22 @@ def csv_rows(report: ScoreReport) -> list[dict[str, object]]:
                 "not_applicable_reason": p.not_applicable_reason or "",
                 "catalog_version": report.catalog_version,
                 "strategy": report.strategy,
+                "evidence_documents": "; ".join(
+                    f"{d.name} ({d.statements[p.id]} statement{'s' if d.statements[p.id] != 1 else ''})"
+                    for d in documents
+                    if d.statements.get(p.id)
+                ),
             }
         )
     return rows
 
 
-def render_csv(report: ScoreReport) -> str:
+def render_csv(report: ScoreReport, documents: Sequence[EvidenceDocument] = ()) -> str:
     """One row per practice; the catalog version and strategy repeat on every row so each row stands alone."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
     writer.writeheader()
-    for row in csv_rows(report):
+    for row in csv_rows(report, documents):
         writer.writerow({k: _safe_cell(v) for k, v in row.items()})
     return buf.getvalue()
 
@@ -1003,8 +1010,8 @@ def render_xlsx(report: ScoreReport, assessment: Assessment, catalog: Catalog) -
         wb,
         "Ratings",
         [col.replace("_", " ") for col in CSV_COLUMNS],
-        [[v if v != "" else None for v in row.values()] for row in csv_rows(report)],
-        [10, 36, 8, 10, 8, 10, 10, 10, 10, 8, 10, 10, 10, 16, 6, 10, 8, 8, 8, 40, 10, 14],
+        [[v if v != "" else None for v in row.values()] for row in csv_rows(report, m.documents or ())],
+        [10, 36, 8, 10, 8, 10, 10, 10, 10, 8, 10, 10, 10, 16, 6, 10, 8, 8, 8, 40, 10, 14, 40],
     )
     _sheet(
         wb,
@@ -1150,7 +1157,7 @@ def render_files(report: ScoreReport, fmt: str, path: Path, assessment: Assessme
     if fmt == "xlsx":
         return [(path, render_xlsx(report, assessment, catalog))]
     if fmt == "csv":
-        return [(path, render_csv(report).encode("utf-8"))]
+        return [(path, render_csv(report, assessment.metadata.documents or ()).encode("utf-8"))]
     return [(path, render_json(report).encode("utf-8"))]
 
 

@@ -725,6 +725,16 @@ def test_reports_list_every_document_and_what_it_supported(services: Any, tmp_pa
     wb = load_workbook(io.BytesIO(render_xlsx(rep, a, services.catalog)))
     rows = list(wb["Documents"].iter_rows(values_only=True))
     assert rows[0][0] == "Document" and rows[1][0] == doc.name
+    # The CSV (one row per practice) names the documents that gave evidence for each practice.
+    import csv
+
+    from assistant.report import render_files
+
+    ((_, data),) = render_files(rep, "csv", tmp_path / "r.csv", a, services.catalog)
+    by_practice = {r["practice_id"]: r["evidence_documents"] for r in csv.DictReader(io.StringIO(data.decode()))}
+    for pid, n in entry.statements.items():
+        assert by_practice[pid] == f"{doc.name} ({n} statement{'s' if n != 1 else ''})"
+    assert all(v == "" for k, v in by_practice.items() if k not in entry.statements)
     # An assessment without documents keeps its file and reports unchanged: no key, no section, no sheet.
     plain = session_assessment(start(services, practices=["H1.2"]))
     assert "documents" not in plain.model_dump(mode="json")["metadata"]
