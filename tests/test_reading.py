@@ -255,6 +255,20 @@ def test_level_zero_is_never_concluded_from_one_answer(catalog) -> None:  # type
     q = plan_next_question(p, _progress("H1.2", [no], 1, ["H1.2-Q0"]), budget=3)
     assert q is not None and q[1] == 1, "ask whether anything at all is done"
     assert plan_next_question(p, _progress("H1.2", [no, no], 2, ["H1.2-Q0", q[0]]), budget=3) is None
+    # Also when the one answer partly described something but its denial outweighed it ("Nobody outside can
+    # reach them over the internet; the firm set the box up that way": level 0 after one answer, seen on a
+    # dental clinic's access control).
+    partly = Reading(
+        turn_id="t2",
+        quote="the firm set the box up that way",
+        practice="H1.2",
+        source="answer",
+        polarity="partly",
+        evidence=[IndicatorEvidence(indicator="H1.2-L2-01", level=2, state="partly", score=0.5)],
+    )
+    assert estimate([no, partly]).level == 0 and estimate([no, partly]).supported
+    q = plan_next_question(p, _progress("H1.2", [no, partly], 1, ["H1.2-Q0"]), budget=3)
+    assert q is not None and q[1] == 1, "a partly described practice at level 0 gets its level-1 question too"
 
 
 def test_an_unsure_decisive_reading_is_confirmed_with_a_closed_question(catalog) -> None:  # type: ignore[no-untyped-def]

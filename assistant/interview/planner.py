@@ -116,7 +116,8 @@ def plan_next_question(
     if DOCUMENT_STOP and _document_confirmed(practice, pp, est):
         return None
     if est.settled:
-        if est.level == 0 and not est.supported and pp.answers < 2:
+        # Level 0 after one answer: also when something was partly described but a denial outweighed it.
+        if est.level == 0 and pp.answers < 2:
             basic = [q for q in practice.level(1).probes if q.id not in pp.asked]
             if basic and not any(a.startswith(f"{practice.id}-L1-") for a in pp.asked):
                 return basic[0].id, 1, basic[0].for_role(role)
