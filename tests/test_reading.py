@@ -151,10 +151,24 @@ def test_rule_weak_states_do_not_count() -> None:
     assert est.level == 0 and not est.supported
 
 
-def test_rule_level_four_needs_two_indicators() -> None:
-    one = estimate([_r(("H1.2-L4-01", 4, "supports", 0.9))])
-    two = estimate([_r(("H1.2-L4-01", 4, "supports", 0.9)), _r(("H1.2-L4-02", 4, "supports", 0.9))])
-    assert (one.level, two.level) == (3, 4)
+def test_rule_level_four_needs_as_many_indicators_as_level4_needs_says(monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant.reading.rule as rule
+
+    one = [_r(("H1.2-L4-01", 4, "supports", 0.9))]
+    two = [*one, _r(("H1.2-L4-02", 4, "supports", 0.9))]
+    assert rule.LEVEL4_NEEDS == 1 and (estimate(one).level, estimate(two).level) == (4, 4)
+    monkeypatch.setattr(rule, "LEVEL4_NEEDS", 2)
+    assert (estimate(one).level, estimate(two).level) == (3, 4), "one indicator short shows the level below"
+
+
+def test_rule_a_denial_is_read_as_the_candidate_it_is_most_surely_about() -> None:
+    # "Nothing is written down": closest to the written plan (level 3), also near a level-1 indicator that
+    # itself says "without a set checklist". It limits the next step; it does not retract level 1.
+    denial = _r(("H1.2-L1-03", 1, "contradicts", 0.7), ("H1.2-L3-03", 3, "contradicts", 0.9))
+    assert estimate([denial]).unmet == {3: ["H1.2-L3-03"]}
+    # Candidates at or below what is supported are not what a denial limits.
+    shown = _r(("H1.2-L3-01", 3, "supports", 0.9), ("H1.2-L3-02", 3, "supports", 0.9))
+    assert estimate([shown, denial]).level == 3
 
 
 def test_rule_partly_shows_only_that_something_is_done() -> None:
