@@ -53,5 +53,5 @@ def build_services(settings: Settings | None = None, *, engine: str | None = Non
         catalog=cat,
         index=index,
         engine=make_engine(s, cat, index, engine),
-        store=SessionStore.in_data_dir(s.data_dir),
+        store=SessionStore.from_settings(s),
     )

@@ -6,11 +6,11 @@ import os
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SecretStr
 
 
 class Settings(BaseModel):
-    """Everything the assistant reads from the environment. Never holds API keys."""
+    """Everything the assistant reads from the environment. Never holds API keys (a database password only as a secret)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -26,6 +26,9 @@ class Settings(BaseModel):
     """Base URL of an OpenAI-compatible server (``SMM_LLM_BASE_URL``)."""
     catalog_dir: Path | None
     """A user catalog to use instead of the shipped one (``SMM_CATALOG``)."""
+    database_url: SecretStr | None = None
+    """A session database server such as ``postgresql://user:password@host:5432/smm`` (``SMM_DATABASE_URL``); unset
+    means SQLite in the data directory. Secret because it may hold a password; the store shows it masked (``url``)."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -39,4 +42,5 @@ class Settings(BaseModel):
             llm=e.get("SMM_LLM") or None,
             llm_base_url=e.get("SMM_LLM_BASE_URL") or None,
             catalog_dir=Path(e["SMM_CATALOG"]).expanduser() if e.get("SMM_CATALOG") else None,
+            database_url=SecretStr(url) if (url := (e.get("SMM_DATABASE_URL") or "").strip()) else None,
         )

@@ -1,4 +1,4 @@
-"""Test isolation: no network beyond loopback, a fresh HOME and data directory per test."""
+"""Test isolation: no network beyond loopback, a fresh HOME and data directory per test; a PostgreSQL server on demand."""
 
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.postgres import postgres_server, postgres_url  # noqa: F401 - fixtures, registered by the import
+
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 os.environ["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.pop("SMM_LLM", None)
 os.environ.pop("SMM_CHROMA_URL", None)
+os.environ.pop("SMM_DATABASE_URL", None)
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -75,13 +78,13 @@ def session_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, session_home: Path) -> Iterator[Path]:
-    """Point HOME and SMM_DATA_DIR at temporary folders; clear model settings."""
+    """Point HOME and SMM_DATA_DIR at temporary folders; clear model and database settings."""
     data = tmp_path / "smm-data"
     monkeypatch.setenv("HOME", str(session_home))
     monkeypatch.setenv("XDG_DATA_HOME", str(session_home / ".local" / "share"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(session_home / ".cache"))
     monkeypatch.setenv("SMM_DATA_DIR", str(data))
-    for var in ("SMM_LLM", "SMM_LLM_BASE_URL", "SMM_CHROMA_URL", "SMM_EMBEDDINGS", "SMM_CATALOG"):
+    for var in ("SMM_LLM", "SMM_LLM_BASE_URL", "SMM_CHROMA_URL", "SMM_EMBEDDINGS", "SMM_CATALOG", "SMM_DATABASE_URL"):
         monkeypatch.delenv(var, raising=False)
     yield data
 

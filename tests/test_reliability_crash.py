@@ -2,7 +2,8 @@
 reported done, resumes, and leaves exported files complete or absent, never truncated.
 
 Real processes are killed (``tests/helpers/interview_driver.py`` and ``export_driver.py``), with seeded random
-delays, several times each; then the survivors are checked from the files alone.
+delays, several times each; then the survivors are checked from the files alone. The interview is killed on
+both session stores: SQLite in the data directory and a PostgreSQL server (``tests/helpers/postgres.py``).
 
 Temp files: a writer killed mid-write leaves its ``.<name>.<pid>.<random>.tmp``; the next write of the same
 target removes every such file whose process is gone (``assistant.assessment.remove_stale_temp_files``), so
@@ -14,8 +15,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import re
-import signal
 import subprocess
 import sys
 import time
@@ -26,7 +25,8 @@ import pytest
 
 from assistant.assessment import Event, load_assessment, parse_assessment, save_assessment, utcnow
 from assistant.store import SessionStore
-from tests.helpers.support import ROOT, child_env, copy_index, read_log_lines, wait_for
+from tests.helpers.crash import STARTUP_TIMEOUT, count, kill, run_interview_kills, spawn
+from tests.helpers.support import ROOT, copy_index, read_log_lines, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -34,32 +34,6 @@ SEED = int(os.environ.get("SMM_CRASH_SEED", "20251125"))
 INTERVIEW_KILLS = int(os.environ.get("SMM_CRASH_KILLS", "10"))
 EXPORT_KILLS = int(os.environ.get("SMM_CRASH_EXPORT_KILLS", "6"))
 INFLATE = 30_000  # one-kilobyte events added in the export driver: a JSON of ~40 MB takes a while to write
-STARTUP_TIMEOUT = 120.0
-
-
-def _spawn(module: str, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", module, *args],
-        cwd=ROOT,
-        env=child_env(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _kill(proc: subprocess.Popen[str]) -> bool:
-    """SIGKILL ``proc`` by its ID; True if it was still running (a real kill, not a late one)."""
-    alive = proc.poll() is None
-    if alive:
-        os.kill(proc.pid, signal.SIGKILL)
-    proc.communicate(timeout=30)
-    return alive and proc.returncode == -signal.SIGKILL
-
-
-def _count(log: Path, kind: str) -> int:
-    return sum(1 for fields in read_log_lines(log) if fields[0] == kind)
 
 
 @pytest.fixture
@@ -72,72 +46,28 @@ def catalog_json(catalog: Any, tmp_path: Path) -> Path:
 # ------------------------------------------------------------------------------------------------ interview
 
 
-def _verify_session(data: Path, log: Path, session_file: Path) -> tuple[int, int, int]:
-    """Everything the driver reported done is in the store; turn IDs unique and consecutive; the interview done."""
-    lines = read_log_lines(log)
-    assert lines[-1][0] == "finished"
-    sid = session_file.read_text(encoding="utf-8").strip()
-    store = SessionStore.in_data_dir(data)
-    state, processed, turns = store.load(sid)
-    store.close()
-    ids = [t.id for _seq, t in turns]
-    assert len(ids) == len(set(ids))
-    assert [int(i[1:]) for i in ids] == list(range(1, len(ids) + 1)), ids
-    assert [seq for seq, _t in turns] == list(range(1, len(turns) + 1))
-    said = [f for f in lines if f[0] == "said"]
-    stakeholder = {t.id: t.text for _seq, t in turns if t.role == "stakeholder"}
-    markers = [m for text in stakeholder.values() for m in re.findall(r"\[m:([0-9a-f]{12})\]", text)]
-    assert len(markers) == len(set(markers)), "no answer was stored twice"
-    for _kind, marker, turn_id in said:
-        assert f"[m:{marker}]" in stakeholder.get(turn_id, ""), f"answer {marker} ({turn_id}) was reported done but is lost"
-    reviewed = {pid: label for _kind, pid, label in (f for f in lines if f[0] == "reviewed")}
-    current = state["assessment"]["current"]
-    for pid, label in reviewed.items():
-        value = current[pid]["value"]
-        got = "n/a" if value["not_applicable"] else f"{value['level']} ({value['scope']})"
-        assert got == label, (pid, got, label)
-        assert current[pid]["status"] == "confirmed"
-    assert state["phase"] == "done"
-    assert processed == max(seq for seq, t in turns if t.role in ("stakeholder", "reviewer"))
-    return len(said), len(reviewed), len(turns)
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_interview_survives_repeated_sigkill(
+    backend: str, built_index: Any, catalog: Any, catalog_json: Path, tmp_path: Path, request: pytest.FixtureRequest, capsys
+) -> None:
+    """SIGKILL the driver ``INTERVIEW_KILLS`` times; an interview that ends first is checked and a new one begun.
 
-
-def test_interview_survives_repeated_sigkill(built_index: Any, catalog: Any, catalog_json: Path, tmp_path: Path, capsys) -> None:
-    """SIGKILL the driver ``INTERVIEW_KILLS`` times; an interview that ends first is checked and a new one begun."""
-    rng = random.Random(SEED)
+    On PostgreSQL a kill also drops the driver's connections mid-transaction: the server must roll them back.
+    """
+    url = request.getfixturevalue("postgres_url") if backend == "postgresql" else None
     data = copy_index(built_index, tmp_path / "data")
-    sessions: list[tuple[Path, Path]] = []
-    kills = 0
-    started = time.monotonic()
-    while kills < INTERVIEW_KILLS:
-        if not sessions or _count(sessions[-1][0], "finished"):
-            n = len(sessions)
-            sessions.append((tmp_path / f"steps-{n}.log", tmp_path / f"session-{n}.txt"))
-            assert n < 5, "the driver keeps finishing before it is killed"
-        log, session_file = sessions[-1]
-        ready_before = _count(log, "ready")
-        proc = _spawn("tests.helpers.interview_driver", str(data), str(log), str(session_file), str(catalog_json))
-        wait_for(lambda n=ready_before, log=log: _count(log, "ready") > n, STARTUP_TIMEOUT, "driver start", proc)
-        steps_before = len(read_log_lines(log))
-        # Random points: mostly while it answers and reviews, sometimes the instant it opened the session.
-        time.sleep(rng.choice([0.0, rng.uniform(0.005, 0.1), rng.uniform(0.02, 0.4), rng.uniform(0.02, 0.4)]))
-        killed = _kill(proc)
-        kills += killed
-        if not killed:
-            assert proc.returncode == 0, proc.stderr
-        assert len(read_log_lines(log)) >= steps_before, "the step log only grows"
-    # A last run without a kill completes the interview.
-    log, session_file = sessions[-1]
-    if not _count(log, "finished"):
-        proc = _spawn("tests.helpers.interview_driver", str(data), str(log), str(session_file), str(catalog_json))
-        _out, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err
-    totals = [_verify_session(data, log, session_file) for log, session_file in sessions]
-    said, reviewed, turns = (sum(t[i] for t in totals) for i in range(3))
+    # A third of the kills on PostgreSQL: each restart costs seconds of loading, and tests/bench_postgres.py kills
+    # 50 times; these few prove that a kill mid-transaction on the server loses nothing either.
+    kills = INTERVIEW_KILLS if backend == "sqlite" else max(2, INTERVIEW_KILLS // 3)
+    report = run_interview_kills(data, catalog_json, tmp_path, kills, SEED, url)
+    said, reviewed, turns = report.total("said"), report.total("reviewed"), report.total("turns")
+    assert report.total("lost_answers") == 0, "every answer reported done is stored"
+    assert report.total("lost_ratings") == 0, "every review reported done is the confirmed rating"
     with capsys.disabled():
         print(
-            f"\ninterview crash test: {kills} SIGKILLs survived in {len(sessions)} interview(s), {said} answers and "
-            f"{reviewed} reviews reported done and found, {turns} turns, {time.monotonic() - started:.1f} s (seed {SEED})"
+            f"\ninterview crash test ({backend}): {report.kills} SIGKILLs survived in {len(report.sessions)} interview(s), "
+            f"{said} answers and {reviewed} reviews reported done and found, {turns} turns, {report.seconds:.1f} s "
+            f"(seed {SEED})"
         )
 
 
@@ -194,18 +124,18 @@ def test_exports_are_complete_or_absent_after_repeated_sigkill(catalog: Any, cat
     kills = temps_seen = mid_write = 0
     pids: set[int] = set()
     for i in range(EXPORT_KILLS):
-        ready_before, writing_before = _count(log, "ready"), _count(log, "writing")
-        proc = _spawn("tests.helpers.export_driver", *args)
+        ready_before, writing_before = count(log, "ready"), count(log, "writing")
+        proc = spawn("tests.helpers.export_driver", *args)
         pids.add(proc.pid)
-        wait_for(lambda n=ready_before: _count(log, "ready") > n, STARTUP_TIMEOUT, "export driver start", proc)
+        wait_for(lambda n=ready_before: count(log, "ready") > n, STARTUP_TIMEOUT, "export driver start", proc)
         if i % 2 == 0:
             # During the first write of the large JSON (serialising, then writing, fsync, rename).
-            wait_for(lambda n=writing_before: _count(log, "writing") > n, STARTUP_TIMEOUT, "first write", proc)
+            wait_for(lambda n=writing_before: count(log, "writing") > n, STARTUP_TIMEOUT, "first write", proc)
             took = [float(f[2]) for f in read_log_lines(log) if f[0] == "wrote" and f[1] == "assessment.json"]
             time.sleep(rng.uniform(0.0, max(took[-3:], default=1.0)))
         else:
             time.sleep(rng.uniform(0.3, 4.0))  # anywhere in a round: rendering or writing the reports
-        kills += _kill(proc)
+        kills += kill(proc)
         lines = read_log_lines(log)
         last = [f for f in lines if f[0] in ("writing", "wrote", "ready")][-1]
         mid_write += last[0] == "writing"
@@ -218,7 +148,7 @@ def test_exports_are_complete_or_absent_after_repeated_sigkill(catalog: Any, cat
     assert kills >= EXPORT_KILLS - 1, f"only {kills} kills landed"
     assert mid_write >= 1, "at least one kill landed inside a write"
     # One clean run: every target complete, and the killed writers' temp files are gone.
-    proc = _spawn("tests.helpers.export_driver", *args[:4], "--once")
+    proc = spawn("tests.helpers.export_driver", *args[:4], "--once")
     _out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     assert all(_check_complete_or_absent(out).values())
@@ -226,7 +156,7 @@ def test_exports_are_complete_or_absent_after_repeated_sigkill(catalog: Any, cat
     with capsys.disabled():
         print(
             f"\nexport crash test: {kills} SIGKILLs ({mid_write} inside a write), {temps_seen} leftover temp file(s) seen and "
-            f"removed by the next run, {_count(log, 'round')} complete rounds, no truncated file (seed {SEED + 1})"
+            f"removed by the next run, {count(log, 'round')} complete rounds, no truncated file (seed {SEED + 1})"
         )
 
 

@@ -350,7 +350,7 @@ def sessions() -> None:
     """List saved interview sessions, most recent first."""
     from assistant.store import SessionStore
 
-    rows = SessionStore.in_data_dir(settings().data_dir).sessions()
+    rows = SessionStore.from_settings(settings()).sessions()
     if not rows:
         console.print("no sessions yet; start one with `smm interview`")
         return

@@ -1,12 +1,13 @@
-"""One worker process of the concurrency test: several interview sessions at once, in threads, on one SQLite file.
+"""One worker process of the concurrency test: several interview sessions at once, in threads, on one session store.
 
     python -m tests.helpers.concurrency_worker DATA_DIR CATALOG_JSON WORKER SESSIONS INPUTS GO_FILE RESULT_FILE
 
 Loads the catalog (JSON) and the built index of ``DATA_DIR`` once, then waits for ``GO_FILE`` to exist so that
-every worker starts together. Each of ``SESSIONS`` threads opens its own ``SessionStore`` on
-``DATA_DIR/sessions.sqlite3`` and its own :class:`Interview`, and says ``INPUTS`` answers, each carrying a
-unique marker ``[w<worker>s<session>#<n>]``; proposals are reviewed as they come. ``RESULT_FILE`` gets JSON:
-per session its ID and the markers said, in order, plus the start and end times of the parallel phase.
+every worker starts together. Each of ``SESSIONS`` threads opens its own ``SessionStore`` (on
+``DATA_DIR/sessions.sqlite3``, or on ``SMM_DATABASE_URL`` when set) and its own :class:`Interview`, and says
+``INPUTS`` answers, each carrying a unique marker ``[w<worker>s<session>#<n>]``; proposals are reviewed as they
+come. ``RESULT_FILE`` gets JSON: per session its ID and the markers said, in order, plus the start and end times
+of the parallel phase.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def main(argv: list[str]) -> int:
     from assistant.index import CatalogIndex
     from assistant.interview import Interview
     from assistant.settings import Settings
-    from assistant.store import SessionStore
+    from tests.helpers.support import open_store
 
     catalog = Catalog.model_validate_json(catalog_json.read_text(encoding="utf-8"))
     index = CatalogIndex.open(catalog, Settings.from_env({"SMM_DATA_DIR": str(data_dir)}))
@@ -47,7 +48,7 @@ def main(argv: list[str]) -> int:
 
     def run(s: int) -> None:
         try:
-            store = SessionStore.in_data_dir(data_dir)
+            store = open_store(data_dir)
             iv = Interview.start(
                 catalog,
                 index,

@@ -2,10 +2,11 @@
 
     python -m tests.helpers.interview_driver DATA_DIR STEP_LOG SESSION_FILE [CATALOG_JSON]
 
-``DATA_DIR`` holds a built index; the session store is ``DATA_DIR/sessions.sqlite3``. On the first run the
-driver picks a session ID, writes it to ``SESSION_FILE`` (fsync'd, before the session exists) and starts the
-interview; on later runs it resumes that session. Each step is appended to ``STEP_LOG`` as one tab-separated
-line and fsync'd *after* the interview call returned, so a logged step is one the interview reported done:
+``DATA_DIR`` holds a built index; the session store is ``DATA_DIR/sessions.sqlite3``, or the database at
+``SMM_DATABASE_URL`` when that is set. On the first run the driver picks a session ID, writes it to
+``SESSION_FILE`` (fsync'd, before the session exists) and starts the interview; on later runs it resumes that
+session. Each step is appended to ``STEP_LOG`` as one tab-separated line and fsync'd *after* the interview call
+returned, so a logged step is one the interview reported done:
 
     ready <sid> <turns>         the session is open (started or resumed)
     said <marker> <turn id>     the stakeholder's answer carrying <marker> was processed
@@ -55,14 +56,15 @@ def main(argv: list[str]) -> int:
     from assistant.index import CatalogIndex
     from assistant.interview import Interview
     from assistant.settings import Settings
-    from assistant.store import SessionNotFound, SessionStore
+    from assistant.store import SessionNotFound
+    from tests.helpers.support import open_store
 
     settings = Settings.from_env({"SMM_DATA_DIR": str(data_dir)})
     catalog = Catalog.model_validate_json(catalog_json.read_text(encoding="utf-8")) if catalog_json else load_catalog()
     index = CatalogIndex.open(catalog, settings)
     index.build()
     engine = GuidedEngine(catalog, index)
-    store = SessionStore.in_data_dir(data_dir)
+    store = open_store(data_dir)
 
     if session_file.exists():
         sid = session_file.read_text(encoding="utf-8").strip()

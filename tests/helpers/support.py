@@ -1,4 +1,4 @@
-"""Support shared by the reliability tests: the CLI in-process and as a subprocess, snapshots, index copies."""
+"""Support shared by the reliability tests: the CLI in-process and as a subprocess, snapshots, index copies, stores."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from assistant.store import SessionStore
 
 ROOT = Path(__file__).resolve().parents[2]
 BAD = ROOT / "tests" / "data" / "bad"
@@ -95,3 +98,11 @@ def read_log_lines(path: Path) -> list[list[str]]:
     text = path.read_text(encoding="utf-8")
     lines = text.split("\n")
     return [line.split("\t") for line in lines[:-1] if line]
+
+
+def open_store(data_dir: Path, database_url: str | None = None) -> SessionStore:
+    """The session store a helper uses: at ``database_url`` (else ``SMM_DATABASE_URL``), else SQLite in ``data_dir``."""
+    from assistant.store import SessionStore
+
+    url = database_url or os.environ.get("SMM_DATABASE_URL")
+    return SessionStore.from_url(url) if url else SessionStore.in_data_dir(data_dir)

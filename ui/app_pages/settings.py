@@ -29,7 +29,7 @@ rows = [
     ("Model server", (s.llm_base_url or "provider default") if s.llm else "—", "SMM_LLM_BASE_URL"),
     ("Interview text leaves this machine", "yes" if notices else "no", ""),
     ("Data directory", str(s.data_dir), "SMM_DATA_DIR"),
-    ("Session store", str(sv.store.path), ""),
+    ("Session store", str(sv.store.path or sv.store.url), "SMM_DATABASE_URL (unset: SQLite in the data directory)"),
     ("Vector index", s.chroma_url or "embedded (in the data directory)", "SMM_CHROMA_URL"),
     ("Embeddings", s.embeddings, "SMM_EMBEDDINGS"),
     ("Catalog", f"version {sv.catalog.version}" + (f" from {s.catalog_dir}" if s.catalog_dir else " (shipped)"), "SMM_CATALOG"),
