@@ -31,7 +31,7 @@ from assistant.catalog import PRACTICE_ID, Catalog, ScopeId, validation_hint
 from assistant.errors import InputError
 from assistant.yamlio import MAX_BYTES, YamlLoadError, read_text_file
 
-SCHEMA_VERSION = "1.2.0"
+SCHEMA_VERSION = "1.3.0"
 SCHEMA_MAJOR = 1
 
 PracticeId = Annotated[str, Field(pattern=PRACTICE_ID)]
@@ -117,8 +117,11 @@ class Quote(_Model):
     """File name, when the quote is from a document."""
     location: str | None = None
     """Where in the document (``page 3``, a heading, a table row)."""
+    speaker: str | None = None
+    """In a team assessment, the participant who said it (or whose document it is); ``turn_id`` is then that
+    participant's turn, written ``<participant>/t5``. Unset for a one-person interview (added in 1.3.0)."""
 
-    _omit_when_none = ("document", "location")
+    _omit_when_none = ("document", "location", "speaker")
 
     def where(self) -> str:
         """``t5`` for a turn, ``policy.pdf, page 3`` for a document passage."""
@@ -280,10 +283,42 @@ class EvidenceDocument(_Model):
     """Per practice, how many of its statements counted as evidence."""
 
 
+class ParticipantInfo(_Model):
+    """One person heard in a team assessment (added in 1.3.0)."""
+
+    name: str
+    """Their short name, as it prefixes their turns (``ana/t5``)."""
+    display: str | None = None
+    """Their full name, if given."""
+    role: str
+    """Their role (``catalog/roles.yaml``), such as ``engineering`` or ``management``."""
+    practices: list[PracticeId] = Field(default_factory=list)
+    """The practices they were asked about."""
+    owns_objectives: bool = False
+    """Whether the business objectives and targets came from them."""
+    session_id: str | None = None
+    """Their interview session."""
+
+
+class SignOff(_Model):
+    """The lead's sign-off that froze this assessment as a numbered version (added in 1.3.0)."""
+
+    version: Annotated[int, Field(ge=1)]
+    """Version number, 1, 2, ... per team assessment; later changes start the next one."""
+    signed_by: str
+    """Who signed (the team's lead)."""
+    signed_at: datetime
+    """When (UTC)."""
+    note: str = ""
+    """What the lead wrote when signing."""
+    team_id: str
+    """The team assessment it belongs to."""
+
+
 class AssessmentMetadata(_Model):
     """What system was assessed, by whom, when, against which catalog."""
 
-    _omit_when_none = ("practices", "documents")
+    _omit_when_none = ("practices", "documents", "participants", "lead", "signoff")
 
     system_name: Annotated[str, Field(min_length=1)]
     """Name of the assessed system."""
@@ -306,6 +341,12 @@ class AssessmentMetadata(_Model):
     reported as not part of this assessment, never as unrated."""
     documents: list[EvidenceDocument] | None = None
     """Documents read as evidence (their text stays with the interview session, not in this file)."""
+    participants: list[ParticipantInfo] | None = None
+    """For a team assessment: everyone interviewed, with their role and practices (added in 1.3.0)."""
+    lead: str | None = None
+    """For a team assessment: the lead who settles disagreements and signs off (added in 1.3.0)."""
+    signoff: SignOff | None = None
+    """Set on a signed, frozen version of a team assessment (added in 1.3.0)."""
 
 
 class Assessment(_Model):

@@ -16,6 +16,7 @@ from assistant.commands import evidence as evidence_cmds
 from assistant.commands import index as index_cmds
 from assistant.commands import interview as interview_cmds
 from assistant.commands import report as report_cmds
+from assistant.commands import team as team_cmds
 from assistant.commands import ui as ui_cmds
 from assistant.errors import InputError
 
@@ -48,6 +49,7 @@ index_cmds.register(app)
 report_cmds.register(app)
 interview_cmds.register(app)
 evidence_cmds.register(app)
+team_cmds.register(app)
 evaluate_cmds.register(app)
 ui_cmds.register(app)
 

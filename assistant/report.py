@@ -31,6 +31,7 @@ from assistant.assessment import (
     TargetSetting,
     atomic_write_bytes,
 )
+from assistant.audit import audit_trail
 from assistant.catalog import Catalog
 from assistant.errors import InputError
 from assistant.scoring import PracticeScore, RoadmapItem, RoadmapStep, RollUp, ScoreReport, StatusCounts, strategy_title
@@ -483,6 +484,7 @@ def _header_rows(report: ScoreReport, assessment: Assessment) -> list[list[str]]
         ["Assessment ID", report.assessment_id],
         ["Practices assessed", _practices_assessed(report)],
     ]
+    rows += team_rows(assessment)
     objectives = objectives_text(assessment)
     if objectives:
         rows.append(["Business objectives", objectives])
@@ -490,6 +492,40 @@ def _header_rows(report: ScoreReport, assessment: Assessment) -> list[list[str]]
     rows.append(["Catalog version", f"{report.catalog_version} (assessment made against {report.assessment_catalog_version})"])
     rows.append(["Roll-up strategy", f"{report.strategy}: {strategy_title(report.strategy)}"])
     return rows
+
+
+def team_rows(assessment: Assessment) -> list[list[str]]:
+    """Header rows of a team assessment: lead, participants with their roles, and the sign-off of a signed version."""
+    m = assessment.metadata
+    rows: list[list[str]] = []
+    if m.lead:
+        rows.append(["Lead", m.lead])
+    if m.participants:
+        rows.append(
+            [
+                "Participants",
+                "; ".join(
+                    f"{p.display or p.name} ({p.name}, {p.role}{', objectives' if p.owns_objectives else ''}): {', '.join(p.practices)}"
+                    for p in m.participants
+                ),
+            ]
+        )
+    if m.signoff:
+        so = m.signoff
+        rows.append(
+            [
+                "Signed version",
+                f"version {so.version}, signed by {so.signed_by} on {_when(so.signed_at)}" + (f": {so.note}" if so.note else ""),
+            ]
+        )
+    elif m.participants:
+        rows.append(["Signed version", "draft, not signed"])
+    return rows
+
+
+def audit_rows(assessment: Assessment) -> list[list[str]]:
+    """The audit trail as table rows: when, who, what (in plain words)."""
+    return [[_when(e.at), e.actor, e.practice or "", e.summary] for e in audit_trail(assessment).events]
 
 
 def target_source_text(p: PracticeScore) -> str:
@@ -622,7 +658,10 @@ def render_markdown(report: ScoreReport, assessment: Assessment, catalog: Catalo
         L += [f"### {pid} {name}", "", *_provenance_lines(pid, assessment.current[pid]), ""]
     if not assessment.current:
         L += ["No current ratings.", ""]
-    L += ["## Appendix: cited indicators", ""]
+    L += ["## Audit trail", ""]
+    trail = audit_rows(assessment)
+    L += _md_table(["When", "Who", "Practice", "What"], trail) if trail else ["Nothing recorded."]
+    L += ["", "## Appendix: cited indicators", ""]
     cites = citations(assessment, catalog)
     if cites:
         L += _md_table(["ID", "Indicator", "Cited for"], [[c.id, _citation_text(c), ", ".join(c.cited_for)] for c in cites])
@@ -830,6 +869,9 @@ def render_html(report: ScoreReport, assessment: Assessment, catalog: Catalog) -
         H.append(f"<h3>{_e(pid)} {_e(name)}</h3><ul>")
         H += [f"<li>{_e(line[2:].replace('`', ''))}</li>" for line in _provenance_lines(pid, assessment.current[pid])]
         H.append("</ul>")
+    H.append("<h2>Audit trail</h2>")
+    trail = audit_rows(assessment)
+    H.append(_html_table(["When", "Who", "Practice", "What"], trail) if trail else "<p>Nothing recorded.</p>")
     H.append("<h2>Appendix: cited indicators</h2>")
     cites = citations(assessment, catalog)
     H.append(
@@ -978,6 +1020,7 @@ def render_xlsx(report: ScoreReport, assessment: Assessment, catalog: Catalog) -
         ["Practices assessed", _practices_assessed(report)],
         ["Business objectives", objectives_text(assessment) or ""],
         ["Profile", report.profile or ""],
+        *team_rows(assessment),
         ["Catalog version", report.catalog_version],
         ["Assessment made against catalog", report.assessment_catalog_version],
         ["Roll-up strategy", report.strategy],
@@ -1105,6 +1148,7 @@ def render_xlsx(report: ScoreReport, assessment: Assessment, catalog: Catalog) -
         prov_rows,
         [9, 10, 12, 12, 10, 9, 14, 9, 9, 40, 30, 60, 18, 10, 40, 18, 18, 14],
     )
+    _sheet(wb, "Audit trail", ["When", "Who", "Practice", "What"], audit_rows(assessment), [18, 16, 9, 100])
     _sheet(
         wb,
         "Citations",

@@ -35,6 +35,12 @@ def _scenario() -> dict[str, Any]:
     return scenario_json_schema()
 
 
+def _roles() -> dict[str, Any]:
+    from assistant.team.roles import RoleBook
+
+    return _schema(RoleBook, "SMM team roles (roles.yaml)")
+
+
 def schema_builders() -> dict[str, tuple[Path, Callable[[], dict[str, Any]]]]:
     """Schema name -> (committed path, builder)."""
     cat = data_path("catalog") / "schema"
@@ -43,6 +49,7 @@ def schema_builders() -> dict[str, tuple[Path, Callable[[], dict[str, Any]]]]:
         "practice": (cat / "practice.schema.json", lambda: _schema(Practice, "SMM catalog practice file")),
         "profile": (cat / "profile.schema.json", lambda: _schema(Profile, "SMM catalog profile")),
         "assessment": (cat / "assessment.schema.json", _assessment),
+        "roles": (cat / "roles.schema.json", _roles),
     }
     try:
         import assistant.evaluation.scenario  # noqa: F401

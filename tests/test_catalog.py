@@ -513,9 +513,10 @@ def test_every_shipped_file_is_strict_yaml_and_matches_its_schema(rel: str) -> N
     assert "\t" not in text
     data = load_yaml_file(path)
     assert isinstance(data, dict)
-    kind = "model" if rel == "model.yaml" else rel.split("/")[0].rstrip("s")
+    top = "/" not in rel  # model.yaml and roles.yaml sit beside schema/; the rest one folder down
+    kind = rel.removesuffix(".yaml") if top else rel.split("/")[0].rstrip("s")
     schema_path = CATALOG / "schema" / f"{kind}.schema.json"
-    assert text.startswith(f"# yaml-language-server: $schema={'' if kind == 'model' else '../'}schema/{kind}.schema.json\n")
+    assert text.startswith(f"# yaml-language-server: $schema={'' if top else '../'}schema/{kind}.schema.json\n")
     jsonschema.validate(data, json.loads(schema_path.read_text(encoding="utf-8")))
 
 

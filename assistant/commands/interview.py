@@ -184,21 +184,8 @@ def interview(
         _show(iv.transcript)
     for d in documents:
         _show(add_with_progress(iv, d))
-    while not iv.finished:
-        pending = iv.pending
-        if pending is not None and pending.kind == "review":
-            console.print(f"[bold]{KEYS}[/bold]")
-        try:
-            line = console.input("[bold green]you>[/bold green] ")
-        except (EOFError, OSError):  # end of input, or no readable stdin: everything so far is saved
-            console.print(f"\nsaved. Resume with `smm interview --resume {iv.session_id[:8]}`")
-            return
-        try:
-            replies = _handle(iv, line, reviewer)
-        except InputError as exc:
-            console.print(f"[red]{exc}[/red]")
-            continue
-        _show(replies)
+    if not converse(iv, reviewer, f"smm interview --resume {iv.session_id[:8]}"):
+        return
     from assistant.session_export import session_assessment
 
     a = session_assessment(iv)
@@ -210,6 +197,29 @@ def interview(
         console.print(f"assessment saved to {output}; make a report with `smm report {output} --format html -o report.html`")
     else:
         console.print(f"export the assessment with `smm export {iv.session_id[:8]} -o assessment.json`")
+
+
+def converse(iv: object, reviewer: str, resume_command: str) -> bool:
+    """Read the user's lines until the interview is finished (True) or input ends (False; all is saved)."""
+    from assistant.interview import Interview
+
+    assert isinstance(iv, Interview)
+    while not iv.finished:
+        pending = iv.pending
+        if pending is not None and pending.kind == "review":
+            console.print(f"[bold]{KEYS}[/bold]")
+        try:
+            line = console.input("[bold green]you>[/bold green] ")
+        except (EOFError, OSError):  # end of input, or no readable stdin: everything so far is saved
+            console.print(f"\nsaved. Resume with `{resume_command}`")
+            return False
+        try:
+            replies = _handle(iv, line, reviewer)
+        except InputError as exc:
+            console.print(f"[red]{exc}[/red]")
+            continue
+        _show(replies)
+    return True
 
 
 def _handle(iv: object, line: str, reviewer: str) -> list[Turn]:

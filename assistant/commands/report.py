@@ -196,22 +196,26 @@ def _change_row(c: PracticeChange) -> list[str]:
 
 
 def compare_cmd(
-    before: Annotated[Path, typer.Argument(help="The earlier assessment JSON.", metavar="A.json")],
-    after: Annotated[Path, typer.Argument(help="The later assessment JSON.", metavar="B.json")],
+    before: Annotated[
+        str, typer.Argument(help="The earlier assessment: a JSON file, or TEAM@N (a signed version).", metavar="A")
+    ],
+    after: Annotated[str, typer.Argument(help="The later assessment: a JSON file, TEAM@N or TEAM@draft.", metavar="B")],
     force: Annotated[bool, typer.Option("--force", help="Compare even when the system names differ.")] = False,
     show_all: Annotated[bool, typer.Option("--all", help="List unchanged practices too.")] = False,
     strategy: Annotated[str, typer.Option("--strategy", "-s", help=_STRATEGY_HELP)] = DEFAULT_STRATEGY,
 ) -> None:
     """Compare two assessments of the same system: what moved per practice, and by how much."""
     strategy_function(strategy)
+    from assistant.commands.team import load_source
+
     cat = catalog()
-    a = load_assessment(before, cat)
-    b = load_assessment(after, cat)
+    a, before_name = load_source(before)
+    b, after_name = load_source(after)
     cmp = compare(a, b, cat, force=force, strategy=strategy)
     if cmp.forced:
         names = f"{cmp.before_system!r} and {cmp.after_system!r}"
         console.print(f"[yellow]note:[/yellow] the system names differ ({escape(names)}); compared as one system (--force)")
-    table = Table(title=f"{escape(cmp.before_system)}\n{escape(before.name)} → {escape(after.name)}", box=box.SIMPLE_HEAD)
+    table = Table(title=f"{escape(cmp.before_system)}\n{escape(before_name)} → {escape(after_name)}", box=box.SIMPLE_HEAD)
     table.add_column("ID", no_wrap=True)
     table.add_column("Practice", ratio=1, min_width=14)
     # Scope moves show in the Current and Target cells (e.g. "1 gen → 1 ind").

@@ -84,6 +84,28 @@ documents = Table(
     Column("added_at", Text, nullable=False),
 )
 
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("created_at", Text, nullable=False),
+    Column("updated_at", Text, nullable=False),
+    Column("system_name", NulSafeText, nullable=False),
+    Column("state", Text, nullable=False),
+)
+
+team_versions = Table(
+    "team_versions",
+    metadata,
+    Column("team_id", Text, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("signed_by", NulSafeText, nullable=False),
+    Column("signed_at", Text, nullable=False),
+    Column("sha256", Text, nullable=False),
+    Column("note", NulSafeText, nullable=False),
+    Column("assessment", Text, nullable=False),
+)
+
 schema_version = Table(
     "schema_version",
     metadata,
@@ -148,6 +170,30 @@ MIGRATIONS: tuple[Migration, ...] = (
         2,
         "index sessions by their last change (`smm sessions` and the app list them newest first)",
         ("CREATE INDEX IF NOT EXISTS sessions_updated_at ON sessions (updated_at)",),
+    ),
+    Migration(
+        3,
+        "team assessments and their signed versions",
+        (
+            """CREATE TABLE IF NOT EXISTS teams (
+    id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    system_name TEXT NOT NULL,
+    state TEXT NOT NULL
+)""",
+            # Insert-only: a signed version is never updated or deleted while its team exists.
+            """CREATE TABLE IF NOT EXISTS team_versions (
+    team_id TEXT NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    signed_by TEXT NOT NULL,
+    signed_at TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    note TEXT NOT NULL,
+    assessment TEXT NOT NULL,
+    PRIMARY KEY (team_id, version)
+)""",
+        ),
     ),
 )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -118,6 +118,14 @@ class SessionStore:
                 db.execution_options(isolation_level="REPEATABLE READ")
             with db.begin():
                 yield db
+
+    def write(self) -> AbstractContextManager[Connection]:
+        """A write transaction on the session database, for the other stores sharing it (:mod:`.teams`)."""
+        return self._tx()
+
+    def read(self) -> AbstractContextManager[Connection]:
+        """A read transaction (one snapshot) on the session database, for the other stores sharing it."""
+        return self._read()
 
     def close(self) -> None:
         """Close the pooled connections (the store opens new ones if used again)."""
