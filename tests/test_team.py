@@ -299,3 +299,34 @@ def test_cli_team_commands(
     assert r.code == 0 and json.loads((tmp_path / "audit.json").read_text())["lead"] == "lena"
     r = run_cli(["compare", f"{team.id}@7", str(out)], capsys)
     assert r.code == 2 and "has no version 7; versions: 1" in r.err
+
+
+# ------------------------------------------------------------------------------------ evaluation
+
+
+def test_team_scenario_runs_and_scores(services: Services) -> None:
+    from assistant.evaluation.team import load_team_scenario, results_markdown, run_team_scenario
+
+    scenario = load_team_scenario(Path(__file__).parent / "data" / "teams" / "mini-team.yaml", services.catalog)
+    result, merged = run_team_scenario(services, scenario)
+    assert result.contradictions_gold == 1 and result.contradictions_found == 1
+    assert result.false_alarms == []
+    assert set(merged.practices) == {"E1.2", "H1.2", "E2.2"}
+    assert result.turns >= 4
+    e12 = next(p for p in result.practices if p.practice == "E1.2")
+    assert e12.speakers == ["ana", "ben"] and e12.conflicts == ["ana>ben"] and e12.gold_conflict == ["ana", "ben"]
+    text = results_markdown([result], "dev")
+    assert "| mini-team | stepwise |" in text and "1 of 1" in text
+
+
+def test_team_scenario_errors_name_the_problem(services: Services, tmp_path: Path) -> None:
+    from assistant.evaluation.team import load_team_scenario
+
+    src = (Path(__file__).parent / "data" / "teams" / "mini-team.yaml").read_text()
+    bad = tmp_path / "mini-team.yaml"
+    bad.write_text(src.replace("between: [ana, ben]", "between: [ana, zed]"))
+    with pytest.raises(InputError, match="names zed, who is not a participant"):
+        load_team_scenario(bad, services.catalog)
+    bad.write_text(src.replace("  E2.2:\n    expected", "  E9.9:\n    expected"))
+    with pytest.raises(InputError, match=r"E9\.9 is not in the catalog"):
+        load_team_scenario(bad, services.catalog)

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from assistant.commands._common import catalog, console, settings
+from assistant.errors import InputError
 
 if TYPE_CHECKING:
     from assistant.evaluation.scenario import Scenario
@@ -290,6 +291,47 @@ def eval_report(
     else:
         atomic_write_bytes(output, text.encode())
         console.print(f"wrote {output}")
+
+
+@eval_group.command("team")
+def eval_team(
+    split: Annotated[str, typer.Option("--split", help="dev or test (eval/teams/<split>).")] = "test",
+    mode: Annotated[str, typer.Option("--mode", help="stepwise, tell-all or opening.")] = "stepwise",
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for team.json and team.md (default: only print).")] = None,
+) -> None:
+    """Run the team scenarios: each participant interviewed apart, evidence merged, disagreements checked against gold."""
+    import json
+
+    from assistant.assessment import atomic_write_bytes
+    from assistant.commands.interview import _services
+    from assistant.evaluation.team import load_team_scenario, results_markdown, run_team_scenario, team_root
+
+    if split not in ("dev", "test"):
+        raise InputError(f"--split must be dev or test, not {split!r}")
+    if mode not in ("stepwise", "tell-all", "opening"):
+        raise InputError(f"--mode must be stepwise, tell-all or opening, not {mode!r}")
+    folder = team_root() / split
+    files = sorted(folder.glob("*.yaml"))
+    if not files:
+        raise InputError(f"no team scenarios in {folder}")
+    sv = _services()
+    results = []
+    for f in files:
+        scenario = load_team_scenario(f, sv.catalog)
+        with console.status(f"{scenario.id}: interviewing {len(scenario.participants)} participants..."):
+            result, _ = run_team_scenario(sv, scenario, mode=mode)  # type: ignore[arg-type]  # checked above
+        results.append(result)
+        console.print(
+            f"{result.scenario}: exact {result.exact:.1%}, over-rating {result.over:.1%}, disagreements surfaced "
+            f"{result.contradictions_found} of {result.contradictions_gold}, false alarms: {', '.join(result.false_alarms) or 'none'}"
+        )
+    text = results_markdown(results, split)  # type: ignore[arg-type]  # checked above
+    if out is None:
+        typer.echo(text)
+        return
+    atomic_write_bytes(out / "team.md", text.encode())
+    atomic_write_bytes(out / "team.json", json.dumps([r.model_dump() for r in results], indent=2).encode())
+    console.print(f"wrote {out / 'team.md'} and {out / 'team.json'}")
 
 
 def register(app: typer.Typer) -> None:
