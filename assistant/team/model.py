@@ -140,8 +140,9 @@ class TeamState(BaseModel):
     """Industry sector, if known."""
     profile: str | None = None
     """Catalog profile, if one fits."""
-    lead: ParticipantName
-    """The lead: settles disagreements and signs off. Need not be a participant."""
+    lead: Annotated[str, Field(min_length=1, max_length=200)]
+    """The lead's identity (a short name, or the name a sign-in proxy gives, such as an e-mail address): settles
+    disagreements and signs off. Need not be a participant."""
     created_at: datetime = Field(default_factory=utcnow)
     """When created."""
     participants: list[Participant] = Field(default_factory=list)

@@ -71,7 +71,7 @@ class Team:
         team_id: str | None = None,
     ) -> Team:
         """Create a team assessment led by ``lead``."""
-        name = _name(lead, "lead")
+        name = _identity(lead, "lead")
         if not system_name.strip():
             raise InputError("name the system to assess (for example \u201cPacking line 3\u201d)")
         if profile is not None and profile not in catalog.profiles:
@@ -236,7 +236,7 @@ class Team:
         A disagreement between participants, or new evidence since an earlier decision, is settled only with a
         reason. The decision records the merged proposal and the evidence it was taken on.
         """
-        who = _name(reviewer, "reviewer")
+        who = _identity(reviewer, "reviewer")
         pid = practice.strip().upper()
         merged = self.merge()
         m = merged.practices.get(pid)
@@ -291,7 +291,7 @@ class Team:
 
     def sign_off(self, signer: str, note: str = "") -> VersionInfo:
         """Freeze the assessment as the next numbered version; only the lead signs, with no disagreement open."""
-        who = _name(signer, "signer")
+        who = _identity(signer, "signer")
         evidence = self.evidence()
         merged = self._merge(self.state, evidence)
         text = note.strip()[:MAX_REASON]
@@ -299,7 +299,7 @@ class Team:
         def sign(team: TeamState) -> tuple[Assessment, str]:
             if team.settlements != self.state.settlements:
                 raise InputError("someone settled a practice while you were signing; look at the assessment again and sign")
-            if who != team.lead:
+            if who.casefold() != team.lead.casefold():
                 raise InputError(f"only the lead ({team.lead}) signs off {team.id}; {who} can review and settle practices")
             blocking = [m.practice for m in merged.practices.values() if m.status in ("conflict", "reopened")]
             if blocking:
@@ -343,6 +343,14 @@ def _name(raw: str, what: str) -> str:
             f"{what} {raw!r} is not a usable short name: use 1-32 lowercase letters, digits or hyphens (for example \u201cana\u201d)"
         )
     return key
+
+
+def _identity(raw: str, what: str) -> str:
+    """Who acts: a short name or a sign-in identity (an e-mail address, say), 1-200 printable characters."""
+    name = (raw or "").strip()
+    if not name or len(name) > 200 or not name.isprintable():
+        raise InputError(f"the {what} must be named: 1-200 printable characters on one line (for example \u201clena\u201d)")
+    return name
 
 
 def _value(m: MergedPractice, decision: str, level: int | None, scope: str | None, reason: str | None) -> Rating:
