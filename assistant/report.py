@@ -50,7 +50,7 @@ STATUS_LABELS: dict[str, str] = {
     "out_of_scope": "not in this assessment",
 }
 
-XLSX_SHEETS: tuple[str, ...] = ("Summary", "Ratings", "Gaps and roadmap", "Provenance", "Citations")
+XLSX_SHEETS: tuple[str, ...] = ("Summary", "Ratings", "Gaps and roadmap", "Provenance", "Audit trail", "Citations")
 
 CSV_COLUMNS: tuple[str, ...] = (
     "practice_id",

@@ -33,7 +33,7 @@ from ui import tables
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "ui" / "app.py"
 EXAMPLE = ROOT / "eval" / "examples" / "bottling-line.json"
-PAGES = ["interview", "targets", "dashboard", "catalog", "settings"]
+PAGES = ["interview", "targets", "dashboard", "team", "catalog", "settings"]
 DESCRIPTION = (
     "We run a bottling plant with PLCs on three production lines. A vendor maintains the PLCs. "
     "We apply the vendor patches once a year during the summer shutdown."
@@ -207,6 +207,7 @@ def test_every_page_runs_without_an_assessment(app: AppTest, page: str) -> None:
         "interview": "You decide",
         "targets": "Open an assessment first",
         "dashboard": "Upload an assessment JSON file",
+        "team": "Hear several people about one system",
         "catalog": "Governance",
         "settings": "",
     }[page]

@@ -3,7 +3,9 @@
 Starts an assessment, describes the system, answers questions, accepts a proposal and opens the
 dashboard, asserting on what the page shows; screenshots go to ``artifacts/ui/``. Without Chromium or
 Playwright the browser test is skipped, unless ``SMM_REQUIRE_BROWSER=1`` (set by ``.ci/run``) makes that
-a failure.
+a failure. A second server, with ``SMM_TRUSTED_USER_HEADER`` set, is opened by a browser that sends the
+header as a sign-in proxy would (Playwright's ``extra_http_headers``, sent with every request, the
+websocket's included) and by one that does not.
 """
 
 from __future__ import annotations
@@ -84,15 +86,14 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: fl
     pytest.fail(f"`smm ui` did not answer in {timeout:.0f} s:\n{log.read_text(errors='replace')}")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, built_index: Any) -> Iterator[str]:
-    """`smm ui` on a free loopback port with its own data directory, shared by this module's browser tests (each
-    starts its own assessment in its own browser session); stopped (by its process ID) at the end."""
-    tmp_path = tmp_path_factory.mktemp("ui-server")
+@contextmanager
+def smm_ui(tmp_path: Path, built_index: Any, log_name: str, **settings: str) -> Iterator[tuple[str, Path]]:
+    """`smm ui` on a free loopback port with its own data directory and extra ``SMM_*`` settings; its URL and data
+    directory. Stopped (by its process ID) at the end."""
     data = tmp_path / "smm-data"
     # Reuse the session's index so the server starts in seconds rather than embedding the catalog again.
     shutil.copytree(built_index.location, data / "chroma")
-    env = {**os.environ, "SMM_DATA_DIR": str(data), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    env = {**os.environ, "SMM_DATA_DIR": str(data), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **settings}
     port = free_port()
     smm = Path(sys.executable).with_name("smm")
     cmd = [str(smm)] if smm.exists() else [sys.executable, "-m", "assistant.cli"]
@@ -102,7 +103,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, built_index: Any) -> Iterat
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc, log)
-        yield url
+        yield url, data
     finally:
         # `smm ui` replaced itself with the Streamlit server, so this process ID is the server's.
         proc.terminate()
@@ -112,7 +113,14 @@ def server(tmp_path_factory: pytest.TempPathFactory, built_index: Any) -> Iterat
             proc.kill()
             proc.wait(timeout=15)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(log, ARTIFACTS / "server.log")
+        shutil.copy(log, ARTIFACTS / log_name)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, built_index: Any) -> Iterator[str]:
+    """`smm ui` shared by this module's browser tests (each starts its own assessment in its own browser session)."""
+    with smm_ui(tmp_path_factory.mktemp("ui-server"), built_index, "server.log") as (url, _):
+        yield url
 
 
 def test_smm_ui_starts_streamlit_headless_on_loopback_without_usage_statistics() -> None:
@@ -150,8 +158,9 @@ def shot(page: Any, name: str) -> None:
 
 
 @contextmanager
-def browser_page(server: str) -> Iterator[Any]:
-    """A Chromium page on the app; fails afterwards if the page loaded anything from outside this machine."""
+def browser_page(server: str, headers: dict[str, str] | None = None) -> Iterator[Any]:
+    """A Chromium page on the app, sending ``headers`` with every request; fails afterwards if the page loaded
+    anything from outside this machine."""
     if not CHROMIUM.exists():
         missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
     try:
@@ -164,7 +173,7 @@ def browser_page(server: str) -> Iterator[Any]:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 2000})
+            page = browser.new_page(viewport={"width": 1400, "height": 2000}, extra_http_headers=headers or {})
             page.on("request", lambda r: None if r.url.startswith((server, "data:", "blob:")) else outside.append(r.url))
             page.goto(server)
             yield page
@@ -398,3 +407,55 @@ def test_walk_through_the_hospital_persona(server: str) -> None:
         text = " ".join(asked).lower()
         assert "your product" not in text and "customer" not in text, text[-2000:]
         shot(page, "persona-hospital-02-first-practice")
+
+
+SIGN_IN_HEADER = "X-Auth-Request-User"
+
+
+@pytest.mark.slow
+@pytest.mark.server
+def test_behind_a_sign_in_proxy_the_name_comes_from_its_header(tmp_path: Path, built_index: Any) -> None:
+    """With SMM_TRUSTED_USER_HEADER set: a browser sending the header (as the proxy would) is signed in under that
+    name, which its decision records; a browser without it (around the proxy) can start nothing."""
+    import json
+
+    from assistant.store import SessionStore
+
+    with smm_ui(tmp_path, built_index, "server-signin.log", SMM_TRUSTED_USER_HEADER=SIGN_IN_HEADER) as (url, data):
+        store = SessionStore.in_data_dir(data)
+        with browser_page(url, headers={SIGN_IN_HEADER: "ana@example.org"}) as page:
+            from playwright.sync_api import expect
+
+            sidebar = page.get_by_test_id("stSidebar")
+            expect(sidebar).to_contain_text("Signed in as ana@example.org (from your organisation's sign-in)", timeout=60_000)
+            expect(page.get_by_label("Your name (recorded with each decision)")).to_have_count(0)
+            start_assessment(page)
+            accept = page.get_by_role("button", name="Accept", exact=True)
+            for answer in ANSWERS:
+                if accept.count():
+                    break
+                say(page, answer)
+            expect(accept).to_be_visible(timeout=30_000)
+            accept.click()
+            expect(page.locator("#stMain").get_by_text("Accepted: G1.1.")).to_be_visible(timeout=30_000)
+            settle(page)
+            shot(page, "signin-01-accepted")
+        [session] = store.sessions()
+        state, _, turns = store.load(session.id)
+        decisions = [json.loads(t.text) for _, t in turns if t.role == "reviewer" and t.kind == "review"]
+        assert [(d["decision"], d["practice"], d["reviewer"]) for d in decisions] == [("accept", "G1.1", "ana@example.org")]
+        assert state["reviewer"] == "ana@example.org"
+
+        with browser_page(url) as page:
+            from playwright.sync_api import expect
+
+            refusal = f"This app takes your name from the sign-in proxy (header {SIGN_IN_HEADER}), and this request has none"
+            expect(page.get_by_test_id("stSidebar")).to_contain_text(refusal, timeout=60_000)
+            settle(page)
+            page.get_by_label("Name of the system").fill("Around the proxy")
+            page.get_by_role("button", name="Start the assessment").click()
+            expect(page.locator("#stMain").get_by_text(refusal)).to_have_count(2, timeout=30_000)
+            settle(page)
+            shot(page, "signin-02-no-header")
+        assert [s.id for s in store.sessions()] == [session.id], "nothing was started without the header"
+        store.close()

@@ -1,7 +1,8 @@
 """Entry point of the Streamlit app (``smm ui``): the frame around every page, and the page router.
 
-The frame loads the current interview once per run, shows its progress and the privacy notice in the
-sidebar on every page, then runs the page chosen in the navigation. Pages live in ``app_pages/``.
+The frame loads the current interview once per run, shows its progress, the privacy notice and (behind a
+sign-in proxy) who is signed in in the sidebar on every page, then runs the page chosen in the navigation.
+Pages live in ``app_pages/``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ if _PARENT not in sys.path:
 import streamlit as st  # noqa: E402
 
 from assistant.errors import InputError  # noqa: E402
-from ui import session, views  # noqa: E402
+from ui import identity, session, views  # noqa: E402
 from ui.services import get_services, privacy_notices  # noqa: E402
 
 _PAGES = Path(__file__).resolve().parent / "app_pages"
@@ -37,6 +38,7 @@ page = st.navigation(
         st.Page(_PAGES / "interview.py", title="Interview", icon=":material/forum:", default=True),
         st.Page(_PAGES / "targets.py", title="Targets", icon=":material/flag:"),
         st.Page(_PAGES / "dashboard.py", title="Dashboard", icon=":material/dashboard:"),
+        st.Page(_PAGES / "team.py", title="Team", icon=":material/groups:"),
         st.Page(_PAGES / "catalog.py", title="Catalog", icon=":material/menu_book:"),
         st.Page(_PAGES / "settings.py", title="Settings", icon=":material/settings:"),
     ]
@@ -45,6 +47,7 @@ page = st.navigation(
 iv = session.load()
 with st.sidebar:
     st.markdown("### IoT SMM Assessment Assistant")
+    identity.show_signed_in()
     if iv is not None:
         views.progress_panel(iv)
     else:

@@ -80,7 +80,9 @@ def add_uploads(
             continue
         notes: list[str] = []
 
-        def add(iv: Interview, doc: Document = doc, notes: list[str] = notes) -> None:
+        # Adding takes no reviewer= (the Interview API records documents as the stakeholder's); ``session.act`` still
+        # refuses it when a sign-in proxy is configured and this request did not come through it.
+        def add(iv: Interview, who: str, doc: Document = doc, notes: list[str] = notes) -> None:
             step = None if progress is None else (lambda done, total: progress(doc.name, done, total))
             iv.add_document(doc, progress=step)
             notes.extend(added_note(iv.catalog, d) for d in iv.state.documents if d.id == doc.id)
@@ -102,7 +104,7 @@ def added_note(catalog: Catalog, info: DocumentInfo) -> str:
 
 def remove(doc_id: str, name: str) -> None:
     """Forget a document everywhere (the Remove button's callback)."""
-    session.act(lambda iv: iv.remove_document(doc_id), success=f"Removed {name}: everything read from it is forgotten.")
+    session.act(lambda iv, who: iv.remove_document(doc_id), success=f"Removed {name}: everything read from it is forgotten.")
 
 
 def plain(text: str) -> str:

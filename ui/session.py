@@ -16,6 +16,7 @@ import streamlit as st
 
 from assistant.errors import InputError
 from assistant.interview import Interview
+from ui import identity
 from ui.services import get_services
 
 SESSION_ID = "smm_session_id"
@@ -71,17 +72,21 @@ def show_messages() -> None:
         st.success(web_wording(msg), icon=":material/check_circle:")
 
 
-def act(action: Callable[[Interview], Any], success: str | None = None) -> bool:
-    """Run ``action`` on the freshly resumed current interview; an :class:`InputError` becomes a message.
+def act(action: Callable[[Interview, str], Any], success: str | None = None) -> bool:
+    """Run ``action(interview, who)`` on the freshly resumed current interview; an :class:`InputError` becomes a message.
 
-    Used from widget callbacks, which run before the script, so the page drawn afterwards shows the result.
+    ``who`` is the name to record with it (:func:`ui.identity.acting_name`): an action that takes a ``reviewer=``
+    must pass it on. Without an identity (a sign-in proxy is configured and this request has no name from it) the
+    action is refused before anything is saved. Used from widget callbacks, which run before the script, so the
+    page drawn afterwards shows the result.
     """
     sid = st.session_state.get(SESSION_ID)
     if not sid:
         flash_error("No assessment is open: start a new one or resume one on the Interview page.")
         return False
     try:
-        action(_resume(sid))
+        iv = _resume(sid)
+        action(iv, identity.acting_name(iv.state.reviewer))
     except InputError as exc:
         flash_error(str(exc))
         return False
@@ -98,7 +103,7 @@ def start(
     practices: list[str] | None,
     reviewer: str,
 ) -> bool:
-    """Start a new interview and make it the current one."""
+    """Start a new interview and make it the current one; ``reviewer`` is the starter's identity (:mod:`ui.identity`)."""
     sv = get_services()
     try:
         iv = Interview.start(

@@ -1,7 +1,8 @@
 """Pieces of the interview screen: progress, transcript, proposal cards with their review controls.
 
 Each function draws what the :class:`~assistant.interview.Interview` already holds; every button
-calls the Interview API through :func:`ui.session.act`, so each decision is saved immediately.
+calls the Interview API through :func:`ui.session.act`, so each decision is saved immediately, in the name of
+the person deciding (``reviewer=``, see :mod:`ui.identity`).
 """
 
 from __future__ import annotations
@@ -252,7 +253,10 @@ def proposal_card(iv: Interview, p: Proposal, *, interactive: bool) -> None:
 
 def _review(practice: str, decision: str) -> None:
     names = {"accept": "Accepted", "reject": "Rejected; the assistant will ask again", "defer": "Left for later"}
-    session.act(lambda iv: iv.review(decision, practice=practice), success=f"{names[decision]}: {practice}.")  # type: ignore[arg-type]
+    session.act(
+        lambda iv, who: iv.review(decision, practice=practice, reviewer=who),  # type: ignore[arg-type]
+        success=f"{names[decision]}: {practice}.",
+    )
 
 
 def _modify(practice: str, pid: str) -> None:
@@ -260,7 +264,7 @@ def _modify(practice: str, pid: str) -> None:
     scope = st.session_state.get(f"mod-scope-{pid}")
     reason = st.session_state.get(f"mod-reason-{pid}") or None
     session.act(
-        lambda iv: iv.review("modify", practice=practice, level=level, scope=scope, reason=reason),
+        lambda iv, who: iv.review("modify", practice=practice, level=level, scope=scope, reason=reason, reviewer=who),
         success=f"Changed {practice} to level {level}.",
     )
 
@@ -268,7 +272,7 @@ def _modify(practice: str, pid: str) -> None:
 def _not_applicable(practice: str, pid: str) -> None:
     reason = st.session_state.get(f"na-reason-{pid}") or None
     session.act(
-        lambda iv: iv.review("not_applicable", practice=practice, reason=reason),
+        lambda iv, who: iv.review("not_applicable", practice=practice, reason=reason, reviewer=who),
         success=f"{practice} marked not applicable.",
     )
 

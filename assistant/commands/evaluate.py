@@ -295,7 +295,7 @@ def eval_report(
 
 @eval_group.command("team")
 def eval_team(
-    split: Annotated[str, typer.Option("--split", help="dev or test (eval/teams/<split>).")] = "test",
+    split: Annotated[str, typer.Option("--split", help="dev or test (eval/scenarios/teams/<split>).")] = "test",
     mode: Annotated[str, typer.Option("--mode", help="stepwise, tell-all or opening.")] = "stepwise",
     out: Annotated[Path | None, typer.Option("--out", help="Folder for team.json and team.md (default: only print).")] = None,
 ) -> None:

@@ -1,5 +1,6 @@
 """Team scenarios: one system, several people interviewed separately, gold for the merged assessment and the
-gold list of practices where two of them contradict each other (``eval/teams/{dev,test}/*.yaml``).
+gold list of practices where two of them contradict each other (``eval/scenarios/teams/{dev,test}/*.yaml``, beside
+the one-person splits, which read only the files directly in ``dev/`` and ``test/``).
 
 Each participant is played by the simulated stakeholder of :mod:`assistant.evaluation.simulator`, knowing only
 their own facts, in their own interview (auto-accepting their own drafts as a participant would); the team's
@@ -113,7 +114,7 @@ class TeamScenario(_Strict):
 
 def team_root() -> Path:
     """The folder holding the shipped team scenarios (``dev/`` and ``test/``)."""
-    return data_path("eval") / "teams"
+    return data_path("eval") / "scenarios" / "teams"
 
 
 def load_team_scenario(path: Path, catalog: Catalog) -> TeamScenario:

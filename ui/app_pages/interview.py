@@ -9,7 +9,7 @@ import streamlit as st
 from assistant.documents import DocumentLimits
 from assistant.errors import InputError
 from assistant.interview import Interview
-from ui import documents, session, views
+from ui import documents, identity, session, views
 from ui.services import get_services, privacy_notices
 
 sv = get_services()
@@ -18,19 +18,48 @@ cat = sv.catalog
 
 def _start() -> None:
     practices = st.session_state.get("new-practices") or None
+    try:
+        # With a sign-in proxy the typed name is ignored (there is no field for it); without, no header is read.
+        who = identity.current(typed=st.session_state.get("new-reviewer"))
+    except InputError as exc:
+        session.flash_error(str(exc))
+        return
     if session.start(
         system_name=st.session_state.get("new-name", ""),
         profile=st.session_state.get("new-profile") or None,
         ask_objectives=bool(st.session_state.get("new-objectives", True)),
         practices=practices,
-        reviewer=st.session_state.get("new-reviewer", ""),
+        reviewer=who.name,
     ):
         session.flash_note("New assessment started. Describe the system below.")
 
 
+def _say_as(iv: Interview, who: str, text: str) -> None:
+    """Say ``text``; with a sign-in proxy, a review decision typed in the chat is recorded in ``who``'s name.
+
+    ``Interview.say`` takes no reviewer: a typed "accept" or "modify 2 because ..." would be recorded in the name of
+    whoever started the assessment, not of the person signed in now. So, only then, a typed decision goes through
+    ``Interview.review`` with ``reviewer=who``, read by the interview's own parser of typed decisions so the two
+    never disagree on what counts as one.
+    """
+    if identity.from_proxy() and iv.pending is not None and iv.pending.kind == "review":
+        decision = iv._parse_review(text)
+        if decision is not None:
+            iv.review(
+                decision["decision"],
+                practice=decision["practice"],
+                level=decision["level"],
+                scope=decision["scope"],
+                reason=decision["reason"],
+                reviewer=who,
+            )
+            return
+    iv.say(text)
+
+
 def _say(text: str | None) -> None:
     if text and text.strip():
-        session.act(lambda iv: iv.say(text))
+        session.act(lambda iv, who: _say_as(iv, who, text))
 
 
 def _send_chat() -> None:
@@ -58,7 +87,8 @@ def _welcome() -> None:
     with new, st.form("new-assessment"):
         st.subheader("New assessment")
         st.text_input("Name of the system", key="new-name", placeholder="Bottling line 3")
-        st.text_input("Your name (recorded with each decision)", key="new-reviewer", value="assessor")
+        # Behind a sign-in proxy the name is shown, not asked: nobody can type another.
+        identity.show_identity("new-reviewer", value=identity.DEFAULT_NAME)
         st.selectbox(
             "Example profile (optional): a starting point for targets",
             ["", *sorted(cat.profiles)],

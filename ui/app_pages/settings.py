@@ -31,6 +31,11 @@ rows = [
     ("Data directory", str(s.data_dir), "SMM_DATA_DIR"),
     ("Session store", str(sv.store.path or sv.store.url), "SMM_DATABASE_URL (unset: SQLite in the data directory)"),
     ("Vector index", s.chroma_url or "embedded (in the data directory)", "SMM_CHROMA_URL"),
+    (
+        "Reviewer's name",
+        f"from the sign-in proxy (header {s.trusted_user_header})" if s.trusted_user_header else "typed by each person",
+        "SMM_TRUSTED_USER_HEADER",
+    ),
     ("Embeddings", s.embeddings, "SMM_EMBEDDINGS"),
     ("Catalog", f"version {sv.catalog.version}" + (f" from {s.catalog_dir}" if s.catalog_dir else " (shipped)"), "SMM_CATALOG"),
     ("Assistant version", __version__, ""),

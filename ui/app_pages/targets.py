@@ -31,7 +31,7 @@ def _set_target() -> None:
     scope = st.session_state.get("tg-scope")
     reason = st.session_state.get("tg-reason") or None
     session.act(
-        lambda iv: iv.set_target(str(target), level, scope, reason=reason, not_applicable=na),
+        lambda iv, who: iv.set_target(str(target), level, scope, reason=reason, not_applicable=na, reviewer=who),
         success=f"Target for {target} saved.",
     )
 
@@ -41,14 +41,14 @@ def _copy_profile() -> None:
     prof = cat.profiles[str(st.session_state.get("tg-profile"))]
     only_missing = bool(st.session_state.get("tg-only-missing", True))
 
-    def apply(iv: Interview) -> None:
+    def apply(iv: Interview, who: str) -> None:
         have = effective_targets(iv.assessment(), cat) if only_missing else {}
         # Each template entry becomes an ordinary practice target, saved like any other. The profile's own reasons
         # were written for its example system, so the target says only where it came from (and is a default).
         for pid, tt in prof.targets.items():
             if pid in have:
                 continue
-            iv.set_target(pid, tt.level, tt.scope, reason=profile_default_reason(prof.title))
+            iv.set_target(pid, tt.level, tt.scope, reason=profile_default_reason(prof.title), reviewer=who)
 
     session.act(apply, success=f"Targets copied from the profile '{prof.title}'.")
 
@@ -56,13 +56,15 @@ def _copy_profile() -> None:
 def _use_profile() -> None:
     prof = cat.profiles[str(st.session_state.get("tg-profile"))]
     session.act(
-        lambda iv: iv.set_profile(prof.id),
+        lambda iv, who: iv.set_profile(prof.id, reviewer=who),
         success=f"The profile '{prof.title}' now gives the target of every practice without one of its own.",
     )
 
 
 def _drop_profile() -> None:
-    session.act(lambda iv: iv.set_profile(None), success="No profile template now: only the targets set here apply.")
+    session.act(
+        lambda iv, who: iv.set_profile(None, reviewer=who), success="No profile template now: only the targets set here apply."
+    )
 
 
 st.title("Targets")
