@@ -29,8 +29,8 @@ from assistant.team.roles import load_roles
 from assistant.team.service import Team, new_team, open_team
 from tests.helpers.support import run_cli
 
-YES_E12 = "Every operator has a personal login on the HMI and admin rights are limited to two people."
-NO_E12 = "On the packing line everyone uses the same shared HMI password, it is on a sticky note."
+YES_E12 = "All remote access by our support staff and the machine builder goes through our one VPN, and we grant it when needed."
+NO_E12 = "The machine builder has his own always-on modem in the cabinet and connects whenever he likes, without going through our VPN."
 YES_H12 = "We install vendor patches on the HMIs every quarter after testing them on a spare."
 ALSO_H12 = "The patches for the HMIs come from the vendor's portal and I keep the downloads in a folder."
 
@@ -116,18 +116,6 @@ def test_conflict_on_an_indicator_one_meets_and_the_other_denies() -> None:
     assert found[0].first_quote == yes.quote and found[0].second_turn == "ben/t4"
 
 
-def test_conflict_through_what_a_statement_is_about_needs_the_topics() -> None:
-    yes = reading("ana/t3", "Every operator has a personal login.", "yes", [("E1.2-L1-04", "supports", 0.9)], supports=1)
-    no = reading("ben/t4", "Everyone shares one password.", "no", [("E1.2-L3-04", "contradicts", 0.9)])
-    assert find_conflicts("E1.2", {"ana": [yes], "ben": [no]}) == []
-
-    def topics(practice: str, statement: str) -> list[str]:
-        return ["E1.2-L3-04", "E1.2-L1-04", "E1.2-L2-01"] if "personal" in statement else ["E1.2-L2-04"]
-
-    found = find_conflicts("E1.2", {"ana": [yes], "ben": [no]}, topics)
-    assert [(c.indicator, c.first, c.second) for c in found] == [("E1.2-L3-04", "ana", "ben")]
-
-
 def test_agreeing_and_complementary_accounts_are_no_conflict() -> None:
     a = reading("ana/t3", "Remote access goes through our VPN.", "yes", [("E1.2-L2-03", "supports", 0.9)], supports=2)
     b = reading("ben/t4", "Operators and admins have separate roles.", "yes", [("E1.2-L2-01", "supports", 0.9)], supports=2)
@@ -173,7 +161,7 @@ def test_team_flow_merge_settle_sign_versions(team_services: Services, tmp_path:
     team.settle("H1.2", "accept", reviewer="ana")
     with pytest.raises(InputError, match=r"settle E1\.2 first"):
         team.sign_off("lena")
-    team.settle("E1.2", "modify", level=0, reason="the shared password is what happens on the line", reviewer="lena")
+    team.settle("E1.2", "modify", level=0, reason="the modem in the cabinet is what happens on the line", reviewer="lena")
     with pytest.raises(InputError, match=r"only the lead \(lena\) signs off"):
         team.sign_off("ana")
     v1 = team.sign_off("lena", "first review")
@@ -219,7 +207,7 @@ def test_team_flow_merge_settle_sign_versions(team_services: Services, tmp_path:
     path = write_audit(trail, tmp_path / "audit.json")
     data = json.loads(path.read_text())
     settled = [e for e in data["events"] if e["action"] == "practice.settled"]
-    assert any(e["actor"] == "lena" and "shared password" in e["summary"] for e in settled)
+    assert any(e["actor"] == "lena" and "modem in the cabinet" in e["summary"] for e in settled)
     assert {r["practice"]: r["reviewer"] for r in data["ratings"]} == {"E1.2": "lena", "H1.2": "ana"}
     assert next(r for r in data["ratings"] if r["practice"] == "E1.2")["changed_by_reviewer"] is True
 
@@ -279,11 +267,14 @@ def test_cli_team_commands(
     r = run_cli(["team", "status", team.id], capsys)
     assert r.code == 0 and "participants disagree" in r.out and "ana, ben" in r.out
     r = run_cli(["team", "review", team.id, "E1.2"], capsys)
-    assert r.code == 0 and "Disagreement" in r.out and "sticky note" in r.out
+    assert r.code == 0 and "Disagreement" in r.out and "modem" in r.out
     r = run_cli(["team", "settle", team.id, "E1.2", "accept"], capsys)
     assert r.code == 2 and "settle it with a reason" in r.err
     assert (
-        run_cli(["team", "settle", team.id, "E1.2", "modify", "--level", "0", "--reason", "ben is on the line"], capsys).code == 0
+        run_cli(
+            ["team", "settle", team.id, "E1.2", "modify", "--level", "0", "--reason", "ben sees the modem every day"], capsys
+        ).code
+        == 0
     )
     assert run_cli(["team", "settle", team.id, "H1.2", "accept", "--as", "ana"], capsys).code == 0
     r = run_cli(["team", "signoff", team.id, "--as", "ana"], capsys)

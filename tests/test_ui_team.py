@@ -70,7 +70,7 @@ def test_lead_settles_a_disagreement_signs_and_compares(app: AppTest, services: 
     expanders = [e.label for e in at.expander]
     assert any(lbl.startswith("⚠️ E1.2") and "disagree" in lbl for lbl in expanders), expanders
     page = " ".join(m.value for m in at.markdown)
-    assert "Disagreement on" in page and "sticky note" in page and "ana" in page and "ben" in page
+    assert "Disagreement on" in page and "modem" in page and "ana" in page and "ben" in page
 
     at.text_input(key="team-me").set_value("lena")
     # Settling the disagreement without a reason is refused.

@@ -297,7 +297,7 @@ def eval_report(
 def eval_team(
     split: Annotated[str, typer.Option("--split", help="dev or test (eval/scenarios/teams/<split>).")] = "test",
     mode: Annotated[str, typer.Option("--mode", help="stepwise, tell-all or opening.")] = "stepwise",
-    out: Annotated[Path | None, typer.Option("--out", help="Folder for team.json and team.md (default: only print).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for team-<mode>.json and .md (default: only print).")] = None,
 ) -> None:
     """Run the team scenarios: each participant interviewed apart, evidence merged, disagreements checked against gold."""
     import json
@@ -329,9 +329,10 @@ def eval_team(
     if out is None:
         typer.echo(text)
         return
-    atomic_write_bytes(out / "team.md", text.encode())
-    atomic_write_bytes(out / "team.json", json.dumps([r.model_dump() for r in results], indent=2).encode())
-    console.print(f"wrote {out / 'team.md'} and {out / 'team.json'}")
+    stem = f"team-{mode}"
+    atomic_write_bytes(out / f"{stem}.md", text.encode())
+    atomic_write_bytes(out / f"{stem}.json", json.dumps([r.model_dump() for r in results], indent=2).encode())
+    console.print(f"wrote {out / (stem + '.md')} and {out / (stem + '.json')}")
 
 
 def register(app: typer.Typer) -> None:

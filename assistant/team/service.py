@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
-
 from assistant.assessment import Assessment, Rating, SignOff, utcnow
 from assistant.catalog import Catalog
 from assistant.documents.model import passage_ref
 from assistant.engines.base import Engine
-from assistant.engines.guided import shared_reader
 from assistant.errors import InputError
 from assistant.index import CatalogIndex
 from assistant.interview import Interview
@@ -24,7 +21,7 @@ from assistant.services import Services
 from assistant.store import SessionStore
 from assistant.store.teams import TeamStore
 from assistant.team.assemble import team_assessment
-from assistant.team.merge import MergedPractice, ParticipantEvidence, TeamMerge, Topics, merge_team
+from assistant.team.merge import MergedPractice, ParticipantEvidence, TeamMerge, merge_team
 from assistant.team.model import NAME_PATTERN, Participant, Settlement, TeamState, VersionInfo
 from assistant.team.roles import RoleBook, load_roles
 
@@ -219,7 +216,7 @@ class Team:
         return self._merge(self.state, self.evidence())
 
     def _merge(self, state: TeamState, evidence: list[ParticipantEvidence]) -> TeamMerge:
-        return merge_team(state, evidence, self.catalog, self.engine, reader_topics(self.catalog))
+        return merge_team(state, evidence, self.catalog, self.engine)
 
     def settle(
         self,
@@ -374,17 +371,6 @@ def _value(m: MergedPractice, decision: str, level: int | None, scope: str | Non
             raise InputError(f"{m.practice}: say why the practice does not apply")
         return Rating(not_applicable=True, reason=reason)
     raise InputError(f"unknown decision {decision!r}: use accept, modify or not_applicable")
-
-
-def reader_topics(catalog: Catalog) -> Topics:
-    """What a statement is about: the catalog indicators of the practice closest to it, by the reader's encoder."""
-    reader = shared_reader(catalog)
-
-    def topics(practice: str, statement: str) -> list[str]:
-        ids, _, sims = reader.similarities(practice, statement)
-        return [ids[int(i)] for i in np.argsort(-sims)]
-
-    return topics
 
 
 def team_parts(services: Services) -> tuple[TeamStore, RoleBook]:
