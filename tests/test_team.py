@@ -141,6 +141,9 @@ def test_conflict_on_the_level_when_own_words_are_far_apart() -> None:
 def test_team_flow_merge_settle_sign_versions(team_services: Services, tmp_path: Path) -> None:
     sv = team_services
     team = two_people(sv)
+    # A participant's interview ends by pointing to the lead's review, not to a one-person report.
+    done = [t for t in team.interview("ana").transcript if t.kind == "done"]
+    assert done and f"smm team review {team.id}" in done[-1].text
     merged = team.merge()
     e12, h12 = merged.practices["E1.2"], merged.practices["H1.2"]
     # The contradiction is surfaced with both people's words; the complementary accounts of patching are not.

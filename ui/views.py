@@ -58,6 +58,7 @@ _WEB_PHRASES: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"Use `smm report` or the dashboard to see the results\.", re.I),
         "See the results and download every report on the Dashboard page.",
     ),
+    (re.compile(r"with `smm team review [^`]*`", re.I), "on the Team page"),
     (re.compile(r"list them with `smm sessions`", re.I), "see the saved assessments on the Interview page"),
     (re.compile(r"export an assessment with `smm export` or the app", re.I), "download one from the Dashboard page"),
     # A document over a limit: whoever runs the app sets the limits, not the person uploading.
@@ -77,6 +78,7 @@ WEB_PLACES: dict[str, str] = {
     "interview": "the Interview page",
     "demo": "the Interview page",
     "ui": "this app",
+    "team": "the Team page",
 }
 """Where in the app each ``smm`` command's job is done."""
 _COMMAND = re.compile(

@@ -104,6 +104,7 @@ class Interview:
         reviewer: str = "assessor",
         session_id: str | None = None,
         practices: list[str] | None = None,
+        team_id: str | None = None,
     ) -> Interview:
         """Start a new interview; the first question (the system description) is pending."""
         if profile is not None and profile not in catalog.profiles:
@@ -142,6 +143,7 @@ class Interview:
             budget=budget,
             ask_objectives=ask_objectives,
             reviewer=reviewer,
+            team_id=team_id,
         )
         iv = cls(state, catalog, index, engine, store)
         assessment.log("interview.started", actor=reviewer, session=sid, engine=engine.name, model=engine.model)
@@ -607,7 +609,12 @@ class Interview:
             f"Interview finished. {n} practice(s) have a confirmed rating"
             + (f"; {waiting} proposal(s) still await review and are not scored" if waiting else "")
             + (f"; not yet decided: {', '.join(open_)} (type `continue` to take them up)" if open_ else "")
-            + ". Export the assessment and a report with `smm report`, or open the dashboard."
+            + (
+                f". Your part of the team assessment is done: the lead reviews everyone's answers together with "
+                f"`smm team review {self.state.team_id}`."
+                if self.state.team_id
+                else ". Export the assessment and a report with `smm report`, or open the dashboard."
+            )
         )
         return [self._turn("assistant", msg, "done")]
 

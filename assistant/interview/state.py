@@ -136,6 +136,8 @@ class InterviewState(BaseModel):
     """Whether the organisation makes devices or software, runs devices others make, or both: guessed from the
     description, confirmed with the industry, changed with ``role operator`` (questions are phrased for it;
     ``None`` asks as a maker would be asked)."""
+    team_id: str | None = None
+    """Set when this interview is one participant's part of a team assessment (:mod:`assistant.team`)."""
     documents: list[DocumentInfo] = Field(default_factory=list)
     """Documents added as evidence, in the order they were added (their passages live in the store)."""
 

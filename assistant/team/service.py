@@ -185,6 +185,7 @@ class Team:
             reviewer=p.name,
             session_id=sid,
             practices=p.practices,
+            team_id=self.id,
         )
 
         def link(team: TeamState) -> None:
