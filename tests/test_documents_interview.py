@@ -356,8 +356,10 @@ def test_removing_a_document_forgets_it_redrafts_proposals_and_keeps_confirmed_r
     assert before.level == 1 and cites_document(before)
     assert set(from_document(iv, doc)) == {"H1.2", "H3.2"}
 
-    replies = iv.remove_document("plant-policy.md")
+    replies = iv.remove_document("plant-policy.md", reviewer="zoe")
     text = replies[0].text
+    removed = [e for e in iv.assessment().events if e.kind == "document.removed"]
+    assert [e.actor for e in removed] == ["zoe"]  # who removed it, not who started the interview
     assert text.startswith("I removed **plant-policy.md** and forgot everything read from it (evidence for H1.2, H3.2).")
     assert "Proposals awaiting review for H3.2 were drafted again without it." in text
     assert "H1.2 was already decided with its help; the decision stands" in text

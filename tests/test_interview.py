@@ -180,6 +180,26 @@ def test_objectives_and_targets(services):
     assert iv.pending is not None and iv.pending.kind == "practice"
 
 
+def test_targets_accepted_in_the_name_of_who_accepts(services):
+    iv = start(services, ask_objectives=True, profile=None, practices=["H1.2", "E1.2"])
+    with pytest.raises(InputError, match="no drafted targets to accept"):
+        iv.accept_targets(reviewer="zoe")
+    iv.say("We run a bottling line with PLCs in a beverage plant.")
+    iv.say("yes")
+    iv.say("Production stopping is the worst.")
+    iv.say("Low.")
+    iv.say("IEC 62443")
+    assert iv.pending is not None and iv.pending.kind == "targets"
+    iv.accept_targets(reviewer="zoe")
+    assert iv.pending is not None and iv.pending.kind == "practice"
+    t = iv.assessment().targets.practices
+    assert t and {x.set_by for x in t.values()} == {"zoe"}
+    assert [e.actor for e in iv.assessment().events if e.kind == "targets.accepted"] == ["zoe"]
+    # Saved as a reviewer input and replayed the same way on resume.
+    again = Interview.resume(iv.session_id, services.catalog, services.index, services.engine, services.store)
+    assert {x.set_by for x in again.assessment().targets.practices.values()} == {"zoe"}
+
+
 def test_review_errors_are_clear(services):
     iv = start(services, practices=["H1.2"])
     with pytest.raises(InputError, match="no proposal"):

@@ -104,7 +104,9 @@ def added_note(catalog: Catalog, info: DocumentInfo) -> str:
 
 def remove(doc_id: str, name: str) -> None:
     """Forget a document everywhere (the Remove button's callback)."""
-    session.act(lambda iv, who: iv.remove_document(doc_id), success=f"Removed {name}: everything read from it is forgotten.")
+    session.act(
+        lambda iv, who: iv.remove_document(doc_id, reviewer=who), success=f"Removed {name}: everything read from it is forgotten."
+    )
 
 
 def plain(text: str) -> str:

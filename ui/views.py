@@ -157,6 +157,10 @@ def _reviewer_text(turn: Turn) -> str:
     if turn.kind == "target":
         value = "not applicable" if data.get("not_applicable") else f"level {data.get('level')} ({data.get('scope')})"
         text = f"Target for **{data.get('target')}**: {value}"
+    elif turn.kind == "targets-accepted":
+        text = "Accepted the drafted targets" + (f" ({data['reviewer']})" if data.get("reviewer") else "")
+    elif turn.kind == "profile-set":
+        text = f"Target profile: **{data.get('profile') or 'none'}**"
     else:
         words = {
             "accept": "Accepted",

@@ -15,7 +15,16 @@ from assistant.interview.state import DocumentInfo, InterviewState
 
 ADDED_TEXT = "Added the document {name} [{id}]"
 REMOVED_TEXT = "Removed the document {name} [{id}]"
-_ID = re.compile(r"\[([0-9a-f]{12})\]\s*$")
+REMOVED_BY = " (by {who})"
+"""Appended to :data:`REMOVED_TEXT` when the remover is named (sessions saved before that lack it)."""
+_ID = re.compile(r"\[([0-9a-f]{12})\](?: \(by .*\))?\s*$")
+_BY = re.compile(r"\[[0-9a-f]{12}\] \(by (.*)\)\s*$")
+
+
+def remover_of(turn_text: str) -> str | None:
+    """Who removed a document, as its removal turn names them (None for older turns)."""
+    m = _BY.search(turn_text)
+    return m.group(1) if m else None
 
 
 def document_id_of(turn_text: str) -> str | None:

@@ -34,12 +34,14 @@ from assistant.explain import explain_level, explain_practice, parse_level_quest
 from assistant.index import CatalogIndex
 from assistant.interview.documents import (
     ADDED_TEXT,
+    REMOVED_BY,
     REMOVED_TEXT,
     add_readings,
     document_id_of,
     find_document,
     forget,
     removal_summary,
+    remover_of,
 )
 from assistant.interview.documents import summary as document_summary
 from assistant.interview.messages import HELP, explain_proposal, render_proposal
@@ -261,15 +263,18 @@ class Interview:
         if any(d.id == document.id for d in self.state.documents):
             raise InputError(f"{document.name}: this document is already part of the session (as {self._doc_name(document.id)})")
 
-    def remove_document(self, key: str) -> list[Turn]:
-        """Forget a document everywhere: its text in the store, its readings, and proposals drafted with it."""
+    def remove_document(self, key: str, *, reviewer: str | None = None) -> list[Turn]:
+        """Forget a document everywhere: its text in the store, its readings, and proposals drafted with it.
+
+        ``reviewer`` is who removes it (default: whoever started the interview), recorded in the history."""
         info = find_document(self.state, key)
         if info is None:
             known = ", ".join(f"{d.name} [{d.id}]" for d in self.state.documents) or "none"
             raise InputError(f"no document {key!r} in this session; its documents: {known}")
         store = self.store
         save = (lambda t: store.append_removal(self.state.session_id, t, info.id)) if store is not None else None
-        return self._input("reviewer", REMOVED_TEXT.format(name=info.name, id=info.id), "document-removed", save)
+        text = REMOVED_TEXT.format(name=info.name, id=info.id) + (REMOVED_BY.format(who=reviewer) if reviewer else "")
+        return self._input("reviewer", text, "document-removed", save)
 
     def document_index(self) -> SessionDocumentIndex:
         """The session's passages in Chroma (beside the catalog index, same client and embeddings)."""
@@ -327,6 +332,16 @@ class Interview:
         }
         self._target_setting(payload)  # validate before saving the input
         return self._input("reviewer", json.dumps(payload), "target")
+
+    def accept_targets(self, *, reviewer: str | None = None) -> list[Turn]:
+        """Accept the drafted targets in one step, recorded in ``reviewer``'s name (default: whoever started).
+
+        The same as replying `accept targets` while the targets are shown, but with the reviewer's identity (the app
+        passes the signed-in person's); saved and replayed like every other reviewer input.
+        """
+        if self.state.pending is None or self.state.pending.kind != "targets":
+            raise InputError("there are no drafted targets to accept right now")
+        return self._input("reviewer", json.dumps({"reviewer": reviewer}), "targets-accepted")
 
     def set_profile(self, profile: str | None, *, reviewer: str | None = None) -> list[Turn]:
         """Use ``profile``'s target template for every practice without a target of its own (``None``: no template).
@@ -398,6 +413,10 @@ class Interview:
                 return self._apply_target(payload)
             if turn.kind == "profile-set":
                 return self._apply_profile(payload)
+            if turn.kind == "targets-accepted":
+                if self.state.phase != "targets":
+                    return [self._turn("assistant", "The targets were settled already.", "info")]
+                return self._accept_targets(payload.get("reviewer") or self.state.reviewer)
             return self._apply_review(payload)
         text = turn.text
         command = self._command(text)
@@ -645,7 +664,8 @@ class Interview:
             return [self._turn("assistant", "That document was already removed.", "info"), *self._re_ask()]
         affected = forget(self.state, doc_id)
         self._sync_document_index()
-        self.state.assessment.log("document.removed", actor=self.state.reviewer, document=info.name, sha256=info.sha256)
+        actor = remover_of(turn.text) or self.state.reviewer
+        self.state.assessment.log("document.removed", actor=actor, document=info.name, sha256=info.sha256)
         redrafted = self._redraft(affected, f"after removing {info.name}")
         confirmed = [p for p in affected if self.state.practices[p].status in ("confirmed", "not_applicable")]
         out = [self._turn("assistant", removal_summary(info, affected, redrafted, confirmed), "info")]
@@ -861,22 +881,25 @@ class Interview:
             replies = self._apply_target(payload)
             return [*replies, self._ask(PendingQuestion(kind="targets", text=self._targets_text()))]
         if re.match(r"^(accept|yes|ok|okay|fine|agree)", low):
-            actor = self.state.reviewer
-            for raw in self.state.proposed_targets:
-                pid = raw["practice"]
-                if pid in self.state.assessment.targets.practices:
-                    continue
-                self.state.assessment.targets.practices[pid] = TargetSetting(
-                    value=Rating.model_validate(raw["value"]), reason=raw["reason"], set_by=actor
-                )
-            self.state.assessment.log("targets.accepted", actor=actor, count=len(self.state.proposed_targets))
-            return [self._turn("assistant", "Targets recorded.", "info"), *self._start_practices()]
+            return self._accept_targets(self.state.reviewer)
         return [
             self._turn(
                 "assistant", "Please reply `accept targets`, `target <ID> <level> [scope] because <reason>`, or `skip`.", "info"
             ),
             self._ask(self.state.pending),  # type: ignore[arg-type]
         ]
+
+    def _accept_targets(self, actor: str) -> list[Turn]:
+        """Record every drafted target not set by hand, in ``actor``'s name, and go on to the practices."""
+        for raw in self.state.proposed_targets:
+            pid = raw["practice"]
+            if pid in self.state.assessment.targets.practices:
+                continue
+            self.state.assessment.targets.practices[pid] = TargetSetting(
+                value=Rating.model_validate(raw["value"]), reason=raw["reason"], set_by=actor
+            )
+        self.state.assessment.log("targets.accepted", actor=actor, count=len(self.state.proposed_targets))
+        return [self._turn("assistant", "Targets recorded.", "info"), *self._start_practices()]
 
     def _target_setting(self, payload: dict[str, Any]) -> None:
         target = str(payload["target"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import streamlit as st
@@ -42,6 +43,9 @@ def _say_as(iv: Interview, who: str, text: str) -> None:
     ``Interview.review`` with ``reviewer=who``, read by the interview's own parser of typed decisions so the two
     never disagree on what counts as one.
     """
+    if iv.pending is not None and iv.pending.kind == "targets" and re.match(r"^\s*accept\b", text, re.I):
+        iv.accept_targets(reviewer=who)  # the same reply the chat would read, in the acting person's name
+        return
     if identity.from_proxy() and iv.pending is not None and iv.pending.kind == "review":
         decision = iv._parse_review(text)
         if decision is not None:
@@ -55,6 +59,11 @@ def _say_as(iv: Interview, who: str, text: str) -> None:
             )
             return
     iv.say(text)
+
+
+def _accept_targets() -> None:
+    # In the signed-in person's name (the chat's "accept targets" would record whoever started the assessment).
+    session.act(lambda iv, who: iv.accept_targets(reviewer=who))
 
 
 def _say(text: str | None) -> None:
@@ -227,7 +236,7 @@ elif pending is not None:
             st.button("Yes, that's right", on_click=_say, args=("yes",))
             st.button("No", on_click=_say, args=("no",))
         elif pending.kind == "targets":
-            st.button("Accept these targets", type="primary", on_click=_say, args=("accept targets",))
+            st.button("Accept these targets", type="primary", on_click=_accept_targets)
         if pending.kind in ("objective", "targets", "profile"):
             st.button("Skip", type="tertiary", on_click=_say, args=("skip",))
         if pending.kind in ("practice", "review") and pending.practice:
