@@ -28,7 +28,12 @@ REF = re.compile(r"^(?P<team>[A-Za-z0-9_-]+)@(?P<version>\d+|draft)$")
 
 def me() -> str:
     """Who runs the command: ``SMM_USER``, else the login name (lowercased, as short names are)."""
-    raw = os.environ.get("SMM_USER") or getpass.getuser()
+    raw = os.environ.get("SMM_USER") or ""
+    if not raw:
+        try:
+            raw = getpass.getuser()
+        except (KeyError, OSError):  # a container user with no passwd entry and no LOGNAME
+            raw = ""
     return re.sub(r"[^a-z0-9-]+", "-", raw.strip().lower()).strip("-")[:32] or "assessor"
 
 

@@ -262,7 +262,8 @@ def find_conflicts(pid: str, by_person: dict[str, list[Reading]]) -> list[Confli
 
 
 MAX_PER_PAIR = 2
-"""Disagreements shown per two participants and practice: the strongest; more would repeat one quarrel."""
+"""Disagreements shown per two participants and practice (the strongest of each direction come first); more would
+repeat one quarrel."""
 
 
 def _indicator_conflicts(pid: str, first: str, yes: list[Reading], second: str, no: list[Reading]) -> list[Conflict]:
