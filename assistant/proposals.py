@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.assessment import CitedIndicator, Quote, Rating, source_label, utcnow
+from assistant.assessment import CitedIndicator, Provenance, Quote, Rating, source_label, utcnow
 from assistant.catalog import Catalog, ScopeId
 
 
@@ -123,6 +123,38 @@ class Proposal(BaseModel):
         if self.level is None:
             raise ValueError("an insufficient-evidence proposal has no rating")
         return Rating(level=self.level, scope=self.scope)
+
+
+def provenance(
+    p: Proposal | None,
+    *,
+    decision: str,
+    reason: str | None,
+    reviewer: str,
+    catalog_version: str,
+    session_id: str,
+    decided_at: datetime | None = None,
+) -> Provenance:
+    """The provenance of a decided rating: the proposal (if any) kept beside the reviewer's decision."""
+    return Provenance(
+        proposed_by="engine" if p is not None else "human",
+        engine=p.engine if p is not None else None,
+        model=p.model if p is not None else None,
+        prompt_hashes=dict(p.prompt_hashes) if p is not None else {},
+        fallback=p.fallback if p is not None else None,
+        catalog_version=catalog_version,
+        session_id=session_id,
+        proposed=p.as_rating() if p is not None and not p.insufficient else None,
+        confidence=p.confidence if p is not None else None,
+        rationale=p.rationale if p is not None else None,
+        indicators=list(p.indicators) if p is not None else [],
+        quotes=list(p.quotes) if p is not None else [],
+        decision=decision,  # one of Provenance's decisions, checked by pydantic
+        decision_reason=reason,
+        reviewer=reviewer,
+        proposed_at=p.created_at if p is not None else None,
+        decided_at=decided_at or utcnow(),
+    )
 
 
 def validate_proposal(

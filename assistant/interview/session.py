@@ -21,7 +21,6 @@ from assistant.assessment import (
     Provenance,
     Rating,
     TargetSetting,
-    utcnow,
 )
 from assistant.catalog import Catalog, Practice
 from assistant.documents.index import PassageHit, SessionDocumentIndex
@@ -56,7 +55,7 @@ from assistant.interview.state import (
     PracticeProgress,
     Progress,
 )
-from assistant.proposals import Proposal, Turn, validate_proposal
+from assistant.proposals import Proposal, Turn, provenance, validate_proposal
 from assistant.reading.cues import read_cues, split_clauses
 from assistant.store import SessionStore
 from assistant.targets import OBJECTIVE_QUESTIONS, propose_targets, read_objective, understood
@@ -1170,24 +1169,13 @@ class Interview:
             raise InputError("not applicable needs a reason, for example `n/a because the devices are in customers' homes`")
 
     def _provenance(self, p: Proposal | None, decision: str, reason: str | None, reviewer: str) -> Provenance:
-        return Provenance(
-            proposed_by="engine" if p is not None else "human",
-            engine=p.engine if p is not None else None,
-            model=p.model if p is not None else None,
-            prompt_hashes=dict(p.prompt_hashes) if p is not None else {},
-            fallback=p.fallback if p is not None else None,
+        return provenance(
+            p,
+            decision=decision,
+            reason=reason,
+            reviewer=reviewer,
             catalog_version=self.catalog.version,
             session_id=self.state.session_id,
-            proposed=p.as_rating() if p is not None and not p.insufficient else None,
-            confidence=p.confidence if p is not None else None,
-            rationale=p.rationale if p is not None else None,
-            indicators=list(p.indicators) if p is not None else [],
-            quotes=list(p.quotes) if p is not None else [],
-            decision=decision,
-            decision_reason=reason,
-            reviewer=reviewer,
-            proposed_at=p.created_at if p is not None else None,
-            decided_at=utcnow(),
         )
 
     def _apply_review(self, payload: dict[str, Any]) -> list[Turn]:

@@ -19,6 +19,7 @@ from assistant.assessment import (
     SignOff,
 )
 from assistant.catalog import Catalog
+from assistant.proposals import provenance
 from assistant.team.merge import ParticipantEvidence, TeamMerge
 from assistant.team.model import Settlement, TeamState
 
@@ -68,32 +69,21 @@ def team_assessment(
         a.targets = own.targets.model_copy(deep=True)
     for pid, m in merged.practices.items():
         if m.status == "settled" and m.settlement is not None:
-            a.current[pid] = CurrentRating(value=m.settlement.value, provenance=provenance(m.settlement, team, catalog))
+            a.current[pid] = CurrentRating(value=m.settlement.value, provenance=_provenance(m.settlement, team, catalog))
     a.events = _events(team, evidence)
     a.metadata.updated_at = max([e.at for e in a.events], default=team.created_at)
     return a
 
 
-def provenance(s: Settlement, team: TeamState, catalog: Catalog) -> Provenance:
+def _provenance(s: Settlement, team: TeamState, catalog: Catalog) -> Provenance:
     """A settlement's provenance: the merged proposal beside the lead's decision."""
-    p = s.proposal
-    return Provenance(
-        proposed_by="engine" if p is not None else "human",
-        engine=p.engine if p is not None else None,
-        model=p.model if p is not None else None,
-        prompt_hashes=dict(p.prompt_hashes) if p is not None else {},
-        fallback=p.fallback if p is not None else None,
+    return provenance(
+        s.proposal,
+        decision=s.decision,
+        reason=s.reason,
+        reviewer=s.reviewer,
         catalog_version=catalog.version,
         session_id=team.id,
-        proposed=p.as_rating() if p is not None and not p.insufficient else None,
-        confidence=p.confidence if p is not None else None,
-        rationale=p.rationale if p is not None else None,
-        indicators=list(p.indicators) if p is not None else [],
-        quotes=list(p.quotes) if p is not None else [],
-        decision=s.decision,
-        decision_reason=s.reason,
-        reviewer=s.reviewer,
-        proposed_at=p.created_at if p is not None else None,
         decided_at=s.decided_at,
     )
 
