@@ -615,15 +615,6 @@ def test_hospital(services, tmp_path: Path) -> None:
 # ------------------------------------------------------------------------- where the fix does not hold
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "issue 14 item 2: after `reject` and 'Anyone in support can do anything in the console, there are no separate "
-        "roles' (the answer to the question about separating users from administrators), the identical E1.2 draft "
-        "comes back (level 1, E1.2-L1-01, confidence 85% -> 86%) without her answer among 'Your words', E1.2-L2-01 "
-        "still 'not asked about yet', and a note saying 'nothing said since changed the evidence'"
-    ),
-)
 def test_ev_charger_a_rejected_draft_does_not_come_back_unchanged(services) -> None:
     walk = charger_walk(services, ["E1.2"])
     iv = walk.iv
@@ -667,15 +658,6 @@ def test_ev_charger_over_the_air_updates_said_twice_are_not_asked_again(services
     assert ota == [], ota
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "issue 14 item 4: 'Our support staff all log in to the service console with one shared admin password.' is "
-        "read as contradicting E1.2-L1-01 ('needs a login at all', p=0.77), so her first E1.2 question is 'Does anyone "
-        "who wants to change a setting on your devices or in your cloud service have to log in first?', which she "
-        "has just answered"
-    ),
-)
 def test_ev_charger_is_not_asked_whether_staff_log_in_after_saying_they_do(services) -> None:
     walk = charger_walk(services, ["E1.2"])
     assert walk.answer_until_review() == "E1.2"
@@ -709,10 +691,11 @@ def test_hospital_is_not_asked_about_its_product_when_threats_are_discussed(serv
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "issue 14 items 3 and 18: after the hospital answered all three level-1 access-control questions (the badge "
-        "login, then 'Not that I know of.' twice), the E1.2 card says 'Nothing described shows access control being "
-        "done yet', quotes none of her words, and marks E1.2-L1-01 to L1-04 '(not asked about yet)': the badge answer "
-        "is read as a whole as 'no' (the cue 'one login') and 'Not that I know of.' readings are shown as never asked"
+        "issue 14 items 3 and 18: in 'The nurses log in on the pumps with their badge, and the building management "
+        "screens have one login the vendor set up' the exposure 'one login the vendor set up' is read as denying "
+        "E1.2-L1-01 (p=0.90, the indicator its words are closest to), so the badge login before it may not meet L1-01 "
+        "and the card says of L1-01 'you said this is not done', proposing level 0. Splitting the clause at ', and' "
+        "reads the badge login on its own, but only at p=0.44 (the bar is 0.55), and cost over-rating on dev"
     ),
 )
 def test_hospital_card_does_not_call_answered_questions_unasked(services) -> None:
@@ -727,3 +710,5 @@ def test_hospital_card_does_not_call_answered_questions_unasked(services) -> Non
     card = iv.render_proposal(proposal_of(iv, "E1.2"))
     assert not (not_asked_marks(card) & answered), card
     assert "nurses log in on the pumps with their badge" in card, "her answer about logging in is among her words"
+    login = next((x for x in card.splitlines() if x.startswith("- [E1.2-L1-01]")), "")
+    assert "you said this is not done" not in login, "she said the nurses log in with their badge"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.evidence import IndicatorEvidence, Reading
-from assistant.reading.cues import read_cues, split_clauses
+from assistant.reading.cues import negation_scope, read_cues, split_clauses
 from assistant.reading.rule import estimate
 
 # ------------------------------------------------------------------------------------ cues
@@ -44,6 +44,46 @@ def test_negation_scope_ends_at_a_contrast() -> None:
     clauses = split_clauses("We patch the main gateways, but nobody tracks the old sensors.")
     assert clauses == ["We patch the main gateways", "nobody tracks the old sensors"]
     assert [read_cues(c).polarity for c in clauses] == ["positive", "negative"]
+
+
+@pytest.mark.parametrize(
+    ("clause", "before", "negated"),
+    [
+        (
+            "Our support staff all log in to the service console with one shared admin password",
+            "Our support staff all log in to the service console",
+            "one shared admin password",
+        ),
+        (
+            "We update the firmware by hand in the field with no test first",
+            "We update the firmware by hand in the field",
+            "no test first",
+        ),
+        (
+            "Anyone in support can do anything in the console, there are no separate roles",
+            "Anyone in support can do anything in the console",
+            "no separate roles",
+        ),
+    ],
+)
+def test_a_noun_phrase_negation_covers_only_its_phrase(clause: str, before: str, negated: str) -> None:
+    scope = negation_scope(clause)
+    assert scope is not None and (scope.before, scope.negated) == (before, negated)
+    assert clause.startswith(scope.before) and clause.endswith(scope.negated)
+
+
+@pytest.mark.parametrize(
+    "clause",
+    [
+        "We do not patch the sensors with a shared tool",  # the clause's own negation covers all of it
+        "there are no separate roles",  # nothing said before the phrase
+        "No, support all use the same admin login",  # a leading "No," answers the question
+        "Nobody has a personal account",
+        "All the controllers are on one flat network",
+    ],
+)
+def test_a_clause_negation_covers_the_clause(clause: str) -> None:
+    assert negation_scope(clause) is None
 
 
 def test_degree_words_are_found() -> None:
@@ -113,6 +153,26 @@ def test_one_indicator_per_clause_and_quotes_are_verbatim(catalog, reader) -> No
     # A denial keeps a few candidate indicators; the rule picks the one it conflicts with least.
     assert len(rs[1].evidence) <= MAX_DENIAL_ALTERNATIVES
     assert rs[1].polarity in ("no", "unknown")
+
+
+def test_what_is_done_before_a_negated_phrase_is_read_on_its_own(catalog, reader) -> None:  # type: ignore[no-untyped-def]
+    practice = catalog.practices["E1.2"]
+    text = "Our support staff all log in to the service console with one shared admin password."
+    rs = reader.read(text, "t2", practice, source="answer", question_level=None)
+    denial = next(r for r in rs if r.polarity == "no")
+    done = next(r for r in rs if r.polarity == "yes")
+    assert denial.quote in text and done.quote == "Our support staff all log in to the service console"
+    met = {e.indicator for e in done.evidence if e.state == "supports"}
+    assert met == {"E1.2-L1-01"}, "logging in is done"
+    denied = {e.indicator for e in denial.evidence if e.state == "contradicts"}
+    assert "E1.2-L3-04" in denied and not (met & denied), "personal accounts are not"
+    # The part before an absent thing never meets what the phrase is about, and "partly" there is the phrase's
+    # to say: settings changed "with no login at all" show nothing done.
+    absent = reader.read(
+        "Owners can change settings in the app with no login at all.", "t3", practice, source="answer", question_level=None
+    )
+    assert not any(e.state in ("supports", "partly") for r in absent for e in r.evidence)
+    assert any(e.indicator == "E1.2-L1-01" and e.state == "contradicts" for r in absent for e in r.evidence)
 
 
 def test_claims_carry_no_indicator_state(catalog, reader) -> None:  # type: ignore[no-untyped-def]

@@ -124,15 +124,7 @@ def plan_next_question(
             basic = [q for q in practice.level(1).probes if q.id not in pp.asked]
             if basic and not any(a.startswith(f"{practice.id}-L1-") for a in pp.asked):
                 return basic[0].id, 1, basic[0].for_role(role)
-        if pp.answers >= pp.must_ask:
-            return None
-        # After a rejection, probe around the rejected level: first the level above it, then the level itself.
-        for level in (est.level + 1, est.level, est.level - 1):
-            if 1 <= level <= 4:
-                left = [q for q in practice.level(level).probes if q.id not in pp.asked]
-                if left:
-                    return left[0].id, level, left[0].for_role(role)
-        return None
+        return _around(practice, pp, est, role)
     lo, hi = est.lower, est.upper
     level = max(1, min(4, (lo + hi + 1) // 2))
     if est.supported and level <= lo:
@@ -144,10 +136,23 @@ def plan_next_question(
         probes = [q for q in practice.level(level).probes]
         # Every probe of that level was asked: if the answers still do not settle it, stop asking.
         if sum(1 for a in pp.asked if a.startswith(f"{practice.id}-L{level}-")) >= len(probes):
-            return None
+            return _around(practice, pp, est, role)
     known = {i for ids in (*est.met.values(), *est.partly.values(), *est.unmet.values()) for i in ids}
     probes.sort(key=lambda q: sum(1 for i in q.indicators if i in known))
     return probes[0].id, level, probes[0].for_role(role)
+
+
+def _around(practice: Practice, pp: PracticeProgress, est: Estimate, role: str | None) -> tuple[str, int, str] | None:
+    """After a rejection (one more answer is owed), a question not yet asked around the rejected level: first the
+    level above it, then the level itself, then the one below; otherwise ``None`` (nothing left to ask)."""
+    if pp.answers >= pp.must_ask:
+        return None
+    for level in (est.level + 1, est.level, est.level - 1):
+        if 1 <= level <= 4:
+            left = [q for q in practice.level(level).probes if q.id not in pp.asked]
+            if left:
+                return left[0].id, level, left[0].for_role(role)
+    return None
 
 
 def opening_for(practice: Practice, role: str | None) -> str:

@@ -11,8 +11,10 @@ grown per scenario is what failed on unseen systems, see issue 13):
 - **hedge**: the speaker does not know ("I think", "I'd have to ask");
 - **negative**: the clause says something is not done. Its scope is the clause: "we patch the main
   gateways, but nobody tracks the sensors" is split at "but" and each half is read on its own, so a
-  negative clause never vetoes the positive one beside it. A negated *risk* ("no shared passwords",
-  "nobody gets in without a badge") is a protection, so it reads as positive;
+  negative clause never vetoes the positive one beside it. A negation that heads a noun phrase after a
+  statement of its own ("we log in with one shared admin password", "..., there are no separate roles")
+  covers only that phrase (:func:`negation_scope`): the statement before it is read on its own. A negated
+  *risk* ("no shared passwords", "nobody gets in without a badge") is a protection, so it reads as positive;
 - **degree**: words that limit ("only the main ones", "sometimes", "by hand") or extend ("every", "all",
   "written", "independent") how far a practice goes; they shift a positive clause between partly and
   supports, they never decide the topic.
@@ -168,7 +170,7 @@ EXPOSED = _rx(
     r"(?:all|everything|both) (?:is |are |sit |sits )?on (?:one|the same|a single|a flat) network",
     r"(?:one|the same|a single|a flat) (?:flat )?network",
     r"(?:plain ?text|unencrypted|in the clear)",
-    r"(?:anyone|anybody|everyone|everybody|any of (?:us|them|our \w+)) (?:can|could|may|has|have|knows?|uses?)",
+    r"(?:anyone|anybody|everyone|everybody|any of (?:us|them|our \w+))(?: \w+){0,3}? (?:can|could|may|has|have|knows?|uses?)",
     r"whatever (?:password|login|settings?) (?:they|it) came with",
 )
 # "checked for hard-coded keys", "scans against default passwords": looking for an exposure is a protection.
@@ -256,7 +258,10 @@ EXTENDED = _rx(
 
 # A clause ends at a contrast: the scope of a negation never crosses one. ", and" ends one only before a negation:
 # also splitting before a new subject (", and the screens have one login ...") was measured on the 23 dev scenarios
-# (session 6, stepwise): 76.5 % -> 72.9 % exact, over-rating 5.0 % -> 7.1 %, so it stays out.
+# (session 6, stepwise): 76.5 % -> 72.9 % exact, over-rating 5.0 % -> 7.1 %, so it stays out. Splitting at ", and"
+# only before a clause with a negation or an exposure anywhere in it (session 7, with :func:`negation_scope`):
+# stepwise 77.1 -> 77.6 % exact and 5.0 -> 5.6 % over-rating, tell-all 83.5 -> 84.1 % and 7.6 -> 8.2 %: two entries
+# won, two over-rated, so it stays out too.
 _CONTRAST = re.compile(
     r"\s*(?:;|,?\s+but\s+|,?\s+although\s+|,?\s+though\s+|,?\s+however,?\s+|,?\s+yet\s+|,?\s+except(?: that| for)?\s+|,?\s+whereas\s+|,?\s+while\s+|\s+-\s+|,\s+and\s+(?=(?:no|nobody|nothing|never|not)\b))",
     re.IGNORECASE,
@@ -290,6 +295,51 @@ def split_clauses(statement: str) -> list[str]:
     out = [p.strip(" ,.;:-") for p in parts]
     out = [p for p in out if len(re.sub(r"\W", "", p)) >= 3]
     return out or [statement.strip()]
+
+
+# Determiner negation: "no separate roles", "no record". Its scope is the noun phrase it heads, not the clause
+# ("we log in with no second step" says that logging in is done and the second step is not). The pronouns
+# ("no one", "nobody", "nothing", "none") and a leading "No," answer negate the whole clause.
+_DETERMINER_NO = re.compile(r"(?<![\w-])no\s+(?!one\b|body\b|longer\b|more\b|matter\b|idea\b|need\b|way\b|doubt\b)[a-z]", re.I)
+_CLAUSE_NEGATION = re.compile(
+    r"(?<![\w-])(?:not|never|nobody|no ?one|nothing|none|nowhere|neither|nor|without|cannot|lack(?:s|ing)?|missing)(?![\w-])",
+    re.I,
+)
+_TRAILING = re.compile(
+    r"(?:[\s,;:]+|\b(?:with|and|or|there|are|is|was|were|have|has|had|using|via|through|by|on|in|of|for|to|a|an|the)\b)+$", re.I
+)
+FOCUS_MIN_WORDS = 3
+"""Words of four letters or more the part before a noun-phrase negation needs to say something of its own."""
+
+
+class NegationScope(BaseModel):
+    """A clause whose negation covers one noun phrase: the statement before it, and the phrase it says is missing."""
+
+    model_config = ConfigDict(frozen=True)
+
+    before: str
+    """The verbatim part before the negated phrase, read on its own with its own cues (trailing function words cut)."""
+    negated: str
+    """The verbatim negated phrase to the end of the clause ("no separate roles", "one shared admin password")."""
+
+
+def negation_scope(clause: str) -> NegationScope | None:
+    """Where a negative clause's negation covers only a noun phrase after a statement of its own.
+
+    "Our staff log in to the console with one shared admin password": the login is done, personal accounts are
+    not. The part before is read with its own cues ("anyone in support can do anything, there are no separate
+    roles" is two exposures). Returns ``None`` when the negation is the clause's own ("we do not patch", "nobody checks"), or when
+    the part before the phrase is too short to say anything ("there are no separate roles").
+    """
+    if _CLAUSE_NEGATION.search(expand(clause)) or NO.match(clause):
+        return None
+    starts = [m.start() for m in _DETERMINER_NO.finditer(clause)]
+    starts += [m.start() for m in EXPOSED.finditer(clause) if not _LOOKING_FOR.search(clause[: m.start()][-40:])]
+    for cut in sorted(starts):
+        before = _TRAILING.sub("", clause[:cut]).strip(" ,;:")
+        if len(re.findall(r"[a-z]{4,}", before.lower())) >= FOCUS_MIN_WORDS:
+            return NegationScope(before=before, negated=clause[cut:].strip(" ,.;:"))
+    return None
 
 
 def _found(rx: re.Pattern[str], text: str) -> list[str]:

@@ -2,7 +2,8 @@
 
 Every input goes through it: answers to questions, the opening description, confirmations (and, later,
 document passages). A statement is split into clauses at contrasts so that a negation's scope ends at
-"but"; each clause gets its general cues (:mod:`~assistant.reading.cues`) and its similarity to every
+"but" (and a negation heading a noun phrase, "with one shared admin password", covers only that phrase);
+each clause gets its general cues (:mod:`~assistant.reading.cues`) and its similarity to every
 indicator of the practice (:mod:`~assistant.reading.encoder`); the calibrated model
 (:mod:`~assistant.reading.model`) turns those into a state per indicator with a probability. A bare
 "yes" / "partly" / "no" / "don't know" to a question applies to the indicators that question asks about.
@@ -17,7 +18,7 @@ import numpy as np
 
 from assistant.catalog import Catalog, Practice
 from assistant.evidence import IndicatorEvidence, IndicatorState, Polarity, Reading
-from assistant.reading.cues import DONT_KNOW, NO, PARTLY, YES, Cues, expand, read_cues, split_clauses
+from assistant.reading.cues import DONT_KNOW, NO, PARTLY, YES, Cues, expand, negation_scope, read_cues, split_clauses
 from assistant.reading.encoder import StatementEncoder
 from assistant.reading.model import STATES, ReaderModel, features, load_state_model
 
@@ -90,8 +91,10 @@ class IndicatorReader:
         mine = stems(text)
         return np.asarray([len(mine & s) / max(1, min(len(mine), len(s))) for s in self._stems[practice]])
 
-    def states(self, practice: str, clause: str, cues: Cues) -> tuple[list[IndicatorEvidence], float]:
-        """Indicator states of one clause, best first, and its best similarity."""
+    def states(
+        self, practice: str, clause: str, cues: Cues, exclude: frozenset[str] = frozenset()
+    ) -> tuple[list[IndicatorEvidence], float]:
+        """Indicator states of one clause, best first (never for the ``exclude``d indicators), and its best similarity."""
         ids, levels, sims = self.similarities(practice, clause)
         if cues.polarity in ("claim", "not_applicable"):
             return [], float(sims.max())
@@ -100,7 +103,7 @@ class IndicatorReader:
         else:
             probs = _prior(sims, levels, cues)
         related = 1.0 - probs[:, STATES.index("unrelated")]
-        order = np.argsort(-related)
+        order = [i for i in np.argsort(-related) if ids[i] not in exclude]
         out: list[IndicatorEvidence] = []
         # A denial may be about any of the few indicators it is close to; the rule decides which (the one
         # that conflicts least with what else was said), so a negative clause keeps its alternatives.
@@ -141,10 +144,13 @@ class IndicatorReader:
             cues = read_cues(statement)
             return [_reading(statement.strip(), turn_id, practice.id, source, question_level, cues, [], 0.0)]
         out: list[Reading] = []
-        for clause in split_clauses(statement):
+        for clause, text, cues, denied in self._units(practice.id, statement):
             quote = clause if clause in statement else statement
-            cues = read_cues(clause)
-            evidence, relevance = self.states(practice.id, clause, cues)
+            evidence, relevance = self.states(practice.id, text, cues, exclude=denied)
+            if denied:
+                # The part before a negated phrase counts only where it clearly meets an indicator: that it is done
+                # less than fully is what the phrase says ("owners change settings in the app with no login").
+                evidence = [e for e in evidence if e.state != "partly"]
             if bare == "yes" and question_indicators and cues.polarity == "negative":
                 # "Yes, through the app, nobody has to visit": after an explicit yes, a negation says how it is
                 # done, it does not deny what the question asked (the question's own "without anyone visiting").
@@ -162,6 +168,30 @@ class IndicatorReader:
                 ]
             out.append(_reading(quote, turn_id, practice.id, source, question_level, cues, evidence, relevance))
         return out
+
+    def _units(self, practice: str, statement: str) -> list[tuple[str, str, Cues, frozenset[str]]]:
+        """What to read: per clause, the quote, the text whose similarity decides the indicators, its cues, and
+        the indicators it may not be read as meeting.
+
+        A negation that covers one noun phrase after a statement of its own (:func:`negation_scope`) makes two
+        units: the phrase, denied with the whole clause as its quote, and the statement before it, read with its
+        own cues, which may not meet what the phrase is most surely about."""
+        units: list[tuple[str, str, Cues, frozenset[str]]] = []
+        for clause in split_clauses(statement):
+            cues = read_cues(clause)
+            scope = negation_scope(clause) if cues.polarity == "negative" else None
+            if scope is None:
+                units.append((clause, clause, cues, frozenset()))
+                continue
+            neg_cues = read_cues(scope.negated)
+            if neg_cues.polarity != "negative":
+                neg_cues = cues
+            units.append((clause, scope.negated, neg_cues, frozenset()))
+            # The statement before cannot meet the indicator the phrase is most surely about ("with no login",
+            # "with one shared admin password" and personal accounts).
+            denied, _ = self.states(practice, scope.negated, neg_cues)
+            units.append((scope.before, scope.before, read_cues(scope.before), frozenset(e.indicator for e in denied[:1])))
+        return units
 
     def _bare(
         self,
