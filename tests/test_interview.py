@@ -495,3 +495,17 @@ def test_an_indicator_asked_about_and_not_known_is_not_shown_as_never_asked(serv
     for pid in p.unsure:
         line = next(x for x in lines.splitlines() if pid in x)
         assert "asked; you did not know" in line and "not asked about yet" not in line
+
+
+def test_a_guided_draft_that_fails_a_check_says_so_and_names_no_other_engine(services, monkeypatch):
+    import assistant.interview.session as session_mod
+
+    iv = start(services, practices=["H1.2"])
+    iv.say("We make cameras.")
+    monkeypatch.setattr(session_mod, "validate_proposal", lambda *a, **k: ["quote 'x' does not occur verbatim in turn t9"])
+    answer_until_review(iv, ["We push firmware updates to the cameras by hand when a customer complains.", "No.", "No."])
+    p = iv.state.practices["H1.2"].proposal
+    assert p is not None and p.fallback is not None and p.fallback.startswith("guided proposal failed validation")
+    said = " ".join(t.text for t in iv.transcript)
+    assert "The model's proposal failed validation" not in said
+    assert "This draft failed a check (quote 'x' does not occur verbatim in turn t9)" in said

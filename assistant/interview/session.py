@@ -1079,9 +1079,18 @@ class Interview:
             # Engines validate their own output; this is the last line of defence for the guarantees.
             from assistant.engines.guided import GuidedEngine
 
-            fallback = GuidedEngine(self.catalog, self.index).propose(request)
-            proposal = fallback.model_copy(update={"fallback": f"{self.engine.name} proposal rejected: {'; '.join(problems)}"})
-            self.state.notices.append("The model's proposal failed validation; the guided engine's proposal is shown instead.")
+            if isinstance(self.engine, GuidedEngine):
+                # Nothing to fall back to: show the draft with what failed, so the reviewer checks those citations.
+                proposal = proposal.model_copy(update={"fallback": f"guided proposal failed validation: {'; '.join(problems)}"})
+                self.state.notices.append(f"This draft failed a check ({problems[0]}); check its citations before you accept it.")
+            else:
+                fallback = GuidedEngine(self.catalog, self.index).propose(request)
+                proposal = fallback.model_copy(
+                    update={"fallback": f"{self.engine.name} proposal rejected: {'; '.join(problems)}"}
+                )
+                self.state.notices.append(
+                    "The model's proposal failed validation; the guided engine's proposal is shown instead."
+                )
         if pp.rejected:
             proposal = proposal.model_copy(update={"notes": [*proposal.notes, _since_rejection(pp.rejected[-1], proposal)]})
         return proposal

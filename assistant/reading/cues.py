@@ -95,7 +95,8 @@ PLAN = _rx(
     r"soon",
 )
 HEDGE = _rx(
-    r"i do not (?:really )?know",
+    r"i (?:\w+ )?do not (?:really )?know",
+    r"^\W*do not (?:really )?know",
     r"not (?:even |really |quite |entirely |100 ?% )?sure",
     r"i (?:have )?no idea",
     r"no idea (?:if|whether)",
@@ -156,7 +157,9 @@ RISK = _rx(
     r"strangers?",
 )
 NEGATED_RISK = re.compile(
-    r"\b(?:no|not|never|nobody|no one|none|nothing)\b(?:\s+\w+){0,4}?\s+(?:"
+    # The risk word belongs to the negated phrase, not to a relative clause after it ("no address where outsiders
+    # can report weaknesses" is not "no outsiders").
+    r"\b(?:no|not|never|nobody|no one|none|nothing)\b(?:\s+(?!where\b|which\b|that\b|who\b|whom\b)\w+){0,4}?\s+(?:"
     + RISK.pattern.removeprefix(r"(?<![\w-])(?:").removesuffix(r")(?![\w-])")
     + r")\b",
     re.IGNORECASE,
@@ -179,16 +182,22 @@ _LOOKING_FOR = re.compile(
     re.I,
 )
 _HEDGED_NEGATION = re.compile(
-    r"\b(?:(?:i |we )?do not (?:really )?know|not (?:even |really |quite |entirely )?sure|no idea|not aware|would not know|"
+    # "I (honestly) don't know" is the speaker's doubt; "we don't know who makes the chips" says the organisation
+    # does not know, a plain negation.
+    r"(?:^\W*do not (?:really )?know|\bi (?:\w+ )?do not (?:really )?know|"
+    r"\bnot (?:even |really |quite |entirely )?sure|\bno idea|\bnot aware|\bwould not know|"
     r"can not (?:really )?say|not that i know(?: of)?)\b",
     re.I,
 )
-RESTRICT = _rx(r"without", r"unless", r"except", r"until", r"other than", r"but (?:through|via|from|by)")
+# "until" is left out: "recordings are kept until the disk fills up" is time, not a restriction.
+RESTRICT = _rx(r"without", r"unless", r"except", r"other than", r"but (?:through|via|from|by)")
 # Bare replies to a closed question.
 YES = re.compile(
-    r"^\W*(?:yes|yeah|yep|yup|sure|absolutely|definitely|of course|correct|indeed|that'?s right|right|we do|we have|true)\b", re.I
+    r"^\W*(?:yes|yeah|yep|yup|sure|absolutely|definitely|of course|correct|indeed|that'?s right|right|we do|we have|true)\b"
+    r"(?!\s+(?:not|never|no)\b)",
+    re.I,
 )
-NO = re.compile(r"^\W*(?:no|nope|not really|never|none|not at all|nah|we do not|false)\b", re.I)
+NO = re.compile(r"^\W*(?:no|nope|not really|never|none|not at all|nah|we (?:do|have) (?:not|never)|false)\b", re.I)
 PARTLY = re.compile(r"^\W*(?:partly|partially|somewhat|sort of|kind of|more or less|in part|half)\b", re.I)
 DONT_KNOW = re.compile(
     r"^\W*(?:(?:i )?do not know|(?:i am |i'm )?not sure|no idea|dunno|\?+$|not that i know(?: of)?|hard to say|(?:i )?can not say)",
@@ -391,9 +400,7 @@ def read_cues(clause: str) -> Cues:
         if (
             NEGATED_RISK.search(text)
             or (len(negations) >= 2 and _found(RESTRICT, text))
-            or re.search(
-                r"\b(?:no|nobody|no one|nothing|never|cannot|can not)\b.{0,60}\b(?:without|unless|except|until)\b", text, re.I
-            )
+            or re.search(r"\b(?:no|nobody|no one|nothing|never|cannot|can not)\b.{0,60}\b(?:without|unless|except)\b", text, re.I)
         ):
             return Cues(polarity="positive", words=negations, limited=limited, extended=extended)
         return Cues(polarity="negative", words=negations, limited=limited, extended=extended)
