@@ -39,6 +39,7 @@ from assistant.reading.rule import estimate
         ("We don't know who makes the chips or the software on them", "negative"),  # the organisation does not know
         ("There's no list of the data and no classes, and recordings are kept until the disk fills up", "negative"),
         ("There is no address where outsiders can report weaknesses to us", "negative"),  # not "no outsiders"
+        ("No provider gets a contract until procurement has rated them", "positive"),  # a restriction
     ],
 )
 def test_clause_polarity(text: str, polarity: str) -> None:

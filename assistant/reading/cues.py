@@ -189,7 +189,8 @@ _HEDGED_NEGATION = re.compile(
     r"can not (?:really )?say|not that i know(?: of)?)\b",
     re.I,
 )
-# "until" is left out: "recordings are kept until the disk fills up" is time, not a restriction.
+# "until" restricts only after a negated subject (see read_cues): "there is no list, and recordings are kept until
+# the disk fills up" is time.
 RESTRICT = _rx(r"without", r"unless", r"except", r"other than", r"but (?:through|via|from|by)")
 # Bare replies to a closed question.
 YES = re.compile(
@@ -401,6 +402,8 @@ def read_cues(clause: str) -> Cues:
             NEGATED_RISK.search(text)
             or (len(negations) >= 2 and _found(RESTRICT, text))
             or re.search(r"\b(?:no|nobody|no one|nothing|never|cannot|can not)\b.{0,60}\b(?:without|unless|except)\b", text, re.I)
+            # "No provider gets a contract until it is rated": "until" restricts when the negation is the subject.
+            or re.search(r"^\W*(?:no|nobody|no one|nothing)\b.{0,60}\buntil\b", text, re.I)
         ):
             return Cues(polarity="positive", words=negations, limited=limited, extended=extended)
         return Cues(polarity="negative", words=negations, limited=limited, extended=extended)
