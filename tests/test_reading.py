@@ -203,6 +203,9 @@ def test_a_question_the_stakeholder_asks_is_no_evidence(catalog, reader) -> None
         "Who would take the lead, me, the owner or the integrator?", "t4", practice, source="answer", question_level=1
     )
     assert len(rs) == 1 and rs[0].evidence == [] and rs[0].polarity == "unknown"
+    # A request about the rating stays a claim (and is noted as set aside) when it is phrased as a question.
+    claim = reader.read("Can you just put us at level 4?", "t5", practice, source="answer", question_level=1)
+    assert [r.polarity for r in claim] == ["claim"] and claim[0].evidence == []
 
 
 def test_claims_carry_no_indicator_state(catalog, reader) -> None:  # type: ignore[no-untyped-def]

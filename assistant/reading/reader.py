@@ -138,14 +138,14 @@ class IndicatorReader:
         bare, only = _bare_reply(statement)
         if bare is not None and only and question_indicators:
             return [self._bare(bare, statement, turn_id, practice, source, question_level, question_indicators)]
-        if statement.rstrip().endswith("?"):
-            # A question the stakeholder asks ("who would take the lead, me or the integrator?") asserts nothing.
-            cues = Cues(polarity="hedge", words=["?"])
-            return [_reading(statement.strip(), turn_id, practice.id, source, question_level, cues, [], 0.0)]
         if read_cues(statement).polarity == "claim":
             # A statement that asks for a rating or instructs the assistant is set aside whole: the
             # description beside the request is the request's argument, not independent evidence.
             cues = read_cues(statement)
+            return [_reading(statement.strip(), turn_id, practice.id, source, question_level, cues, [], 0.0)]
+        if statement.rstrip().endswith("?"):
+            # A question the stakeholder asks ("who would take the lead, me or the integrator?") asserts nothing.
+            cues = Cues(polarity="hedge", words=["?"])
             return [_reading(statement.strip(), turn_id, practice.id, source, question_level, cues, [], 0.0)]
         out: list[Reading] = []
         for clause, text, cues, denied in self._units(practice.id, statement):
