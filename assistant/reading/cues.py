@@ -189,6 +189,11 @@ _HEDGED_NEGATION = re.compile(
     r"can not (?:really )?say|not that i know(?: of)?)\b",
     re.I,
 )
+# Measured on dev and left out (session 7; stepwise / tell-all exact and over-rating, against 78.2 / 3.8 and
+# 84.7 / 6.5): "X can't <verb>" by anyone but the speaker as a protection, 80.0 / 4.4 and 84.7 / 7.6 ("a dentist
+# can't get a picture up" is a failure, not a restriction); only "can't be <an attack's verb>", 78.5 / 4.4 and
+# 84.7 / 7.1; "I couldn't say" as a hedge with "everyone knows" an exposure only before a credential, 78.2 / 4.1
+# and 84.1 / 7.1. Each reads its sentences better and drafts no better: the rule over-rates what they free.
 # "until" restricts only after a negated subject (see read_cues): "there is no list, and recordings are kept until
 # the disk fills up" is time.
 RESTRICT = _rx(r"without", r"unless", r"except", r"other than", r"but (?:through|via|from|by)")
