@@ -110,6 +110,21 @@ def built_index(tmp_path_factory: pytest.TempPathFactory, catalog: Any) -> Any:
 
 
 @pytest.fixture
+def app(services: Any) -> Iterator[Any]:
+    """The Streamlit app (``AppTest``) with this test's services injected (shared index, fresh session store)."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_ui_apptest import APP, TIMEOUT
+    from ui import services as ui_services
+
+    ui_services.use_services(services)
+    try:
+        yield AppTest.from_file(APP, default_timeout=TIMEOUT)
+    finally:
+        ui_services.use_services(None)
+
+
+@pytest.fixture
 def services(catalog: Any, built_index: Any, isolated_env: Path) -> Any:
     """Services with the shared index, the guided engine and a fresh session store for this test."""
     from assistant.engines.guided import GuidedEngine

@@ -12,7 +12,6 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,16 +60,6 @@ def media(monkeypatch: pytest.MonkeyPatch) -> _KeptFiles:
     storage = _KeptFiles("/mock/media")
     monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", lambda endpoint: storage)
     return storage
-
-
-@pytest.fixture
-def app(services: Any) -> Iterator[AppTest]:
-    """The app with this test's services injected (shared index, fresh session store)."""
-    ui_services.use_services(services)
-    try:
-        yield AppTest.from_file(APP, default_timeout=TIMEOUT)
-    finally:
-        ui_services.use_services(None)
 
 
 def open_page(at: AppTest, name: str) -> AppTest:

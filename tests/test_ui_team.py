@@ -3,28 +3,16 @@ the lead's decisions with the reviewer's identity, sign-off, versions and their 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from assistant.store.teams import TeamStore
 from assistant.team.service import open_team
 from tests.test_team import two_people
-from tests.test_ui_apptest import APP, TIMEOUT, button, errors, frame, no_exception, open_page, submit
-from ui import services as ui_services
+from tests.test_ui_apptest import button, errors, frame, no_exception, open_page, submit
 
 TEAM_KEY = "smm_team_id"
-
-
-@pytest.fixture
-def app(services: Any) -> Iterator[AppTest]:
-    ui_services.use_services(services)
-    try:
-        yield AppTest.from_file(APP, default_timeout=TIMEOUT)
-    finally:
-        ui_services.use_services(None)
 
 
 def notes(at: AppTest) -> str:
