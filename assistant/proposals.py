@@ -94,6 +94,8 @@ class Proposal(BaseModel):
     """Indicators of the next level nobody has spoken about yet (a question could settle them)."""
     unsure: list[str] = Field(default_factory=list)
     """IDs of those ``unknown`` indicators the stakeholder was asked about and said they did not know."""
+    unanswered: list[str] = Field(default_factory=list)
+    """IDs of those ``unknown`` indicators a question asked about whose answers did not say (neither met nor not)."""
     follow_up: str | None = None
     """For insufficient evidence: the question that would settle it."""
     notes: list[str] = Field(default_factory=list)

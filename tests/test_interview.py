@@ -497,6 +497,30 @@ def test_an_indicator_asked_about_and_not_known_is_not_shown_as_never_asked(serv
         assert "asked; you did not know" in line and "not asked about yet" not in line
 
 
+def test_an_indicator_asked_about_whose_answer_did_not_say_is_not_shown_as_never_asked(services):
+    """Issue 14, item 3: an answer that settles nothing about what the question asked is still an answer."""
+    from assistant.interview.messages import next_level_lines
+    from assistant.interview.planner import probe_indicators
+
+    iv = start(services, practices=["E1.2"], profile=None)
+    iv.say("We run a small water utility with pump stations.")
+    if iv.pending is not None and iv.pending.kind == "profile":
+        iv.say("yes")
+    practice = services.catalog.practices["E1.2"]
+    for answer in ("The pump stations are painted green.", "We have eleven of them.", "They are near the river."):
+        if iv.pending is None or iv.pending.kind != "practice":
+            break
+        iv.say(answer)
+    pp = iv.state.practices["E1.2"]
+    asked = {i for q in pp.asked for i in probe_indicators(practice, q)}
+    p = pp.proposal
+    assert p is not None and p.unanswered and set(p.unanswered) <= asked, p
+    lines = "\n".join(next_level_lines(p))
+    for pid in p.unanswered:
+        line = next(x for x in lines.splitlines() if pid in x)
+        assert "asked; your answers did not say" in line and "not asked about yet" not in line
+
+
 def test_a_guided_draft_that_fails_a_check_says_so_and_names_no_other_engine(services, monkeypatch):
     import assistant.interview.session as session_mod
 

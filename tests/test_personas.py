@@ -634,15 +634,6 @@ def test_ev_charger_a_rejected_draft_does_not_come_back_unchanged(services) -> N
     assert "E1.2-L2-01" not in not_asked_marks(card), "she has just said there are no separate roles"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "issue 14 item 4: 'We send firmware updates to the chargers over the air through the phone app.' in the "
-        "description is read as only 'partly' meeting H1.2-L2-01 and dropped (routing keeps supports/contradicts "
-        "only), so the reply notes 0 statements, and after she says it a second time she is asked 'Can your main "
-        "device models get updates over the network ... without anyone having to visit?' (H1.2-L2-Q1)"
-    ),
-)
 def test_ev_charger_over_the_air_updates_said_twice_are_not_asked_again(services) -> None:
     description = CHARGER_DESCRIPTION + " We send firmware updates to the chargers over the air through the phone app."
     rules = [
@@ -656,6 +647,10 @@ def test_ev_charger_over_the_air_updates_said_twice_are_not_asked_again(services
     assert "(H1.2)" in noted, noted
     ota = [a for a in walk.asked if a.probe_id == "H1.2-L2-Q1" or "updates over the network" in a.text]
     assert ota == [], ota
+    # What she said in passing comes back as a closed question, quoting her, before anything else about H1.2.
+    first = next(a for a in walk.asked if a.practice == "H1.2")
+    assert first.probe_id is not None and CONFIRM_PREFIX in first.probe_id, first
+    assert "over the air through the phone app" in first.text, first.text
 
 
 def test_ev_charger_is_not_asked_whether_staff_log_in_after_saying_they_do(services) -> None:
@@ -692,10 +687,11 @@ def test_hospital_is_not_asked_about_its_product_when_threats_are_discussed(serv
     strict=True,
     reason=(
         "issue 14 items 3 and 18: in 'The nurses log in on the pumps with their badge, and the building management "
-        "screens have one login the vendor set up' the exposure 'one login the vendor set up' is read as denying "
-        "E1.2-L1-01 (p=0.90, the indicator its words are closest to), so the badge login before it may not meet L1-01 "
-        "and the card says of L1-01 'you said this is not done', proposing level 0. Splitting the clause at ', and' "
-        "reads the badge login on its own, but only at p=0.44 (the bar is 0.55), and cost over-rating on dev"
+        "screens have one login the vendor set up' the exposure 'one login the vendor set up' now denies what a shared "
+        "login lacks (personal accounts, E1.2-L3-04) and no longer 'any login at all' (E1.2-L1-01), but the part before "
+        "it, 'the nurses log in on the pumps with their badge, and the building management screens', meets L1-01 at "
+        "p=0.44 only (the bar is 0.55, and it reads nearest to L2-02 'partly'), so the draft is level 0 and her answer "
+        "is not among the words shown"
     ),
 )
 def test_hospital_card_does_not_call_answered_questions_unasked(services) -> None:

@@ -92,6 +92,16 @@ def test_a_noun_phrase_negation_covers_only_its_phrase(clause: str, before: str,
     scope = negation_scope(clause)
     assert scope is not None and (scope.before, scope.negated) == (before, negated)
     assert clause.startswith(scope.before) and clause.endswith(scope.negated)
+    # An exposure says the thing exists in a weak form; a determiner "no" says it is missing.
+    assert scope.exposure == (not negated.startswith("no "))
+
+
+def test_an_exposure_denies_how_far_something_goes_never_that_it_is_done_at_all(catalog, reader) -> None:  # type: ignore[no-untyped-def]
+    statement = "The nurses log in on the pumps with their badge, and the building screens have one login the vendor set up."
+    readings = reader.read(statement, "t1", catalog.practices["E1.2"], source="answer", question_level=1)
+    denied = [e for r in readings for e in r.evidence if e.state == "contradicts"]
+    assert denied, "the shared vendor login is read as something missing"
+    assert all(e.level > 1 for e in denied), denied
 
 
 @pytest.mark.parametrize(
@@ -482,3 +492,38 @@ def test_the_validator_refuses_an_indicator_cited_on_a_denial(catalog) -> None: 
         }
     )
     assert validate_proposal(ok, catalog, [fine]) == []
+
+
+def test_what_was_said_in_passing_but_read_unsurely_is_put_back_as_a_closed_question_once(catalog) -> None:  # type: ignore[no-untyped-def]
+    from assistant.interview.planner import plan_next_question, probe_indicators
+
+    p = catalog.practices["H1.2"]
+    heard = Reading(
+        turn_id="t2",
+        quote="We send firmware updates to the chargers over the air through the phone app.",
+        practice="H1.2",
+        source="context",
+        polarity="partly",
+        evidence=[
+            IndicatorEvidence(indicator="H1.2-L2-01", level=2, state="partly", score=0.48),
+            IndicatorEvidence(indicator="H1.2-L1-01", level=1, state="partly", score=0.42),
+        ],
+    )
+    pp = _progress("H1.2", [], 0, [])
+    pp.heard = [heard]
+    q = plan_next_question(p, pp, budget=3)
+    assert q is not None and q[0] == "H1.2-C-H1.2-L2-01", "the surest reading, before the opening question"
+    assert "over the air through the phone app" in q[2] and "yes / partly / no" in q[2]
+    assert probe_indicators(p, q[0]) == ["H1.2-L2-01"]
+    pp.asked.append(q[0])
+    pp.answers = 1
+    q2 = plan_next_question(p, pp, budget=3)
+    assert q2 is not None and "-C-" not in q2[0], "asked once"
+    # Not when the stakeholder has spoken about that indicator since.
+    said = heard.model_copy(
+        update={"source": "answer", "evidence": [heard.evidence[0].model_copy(update={"state": "supports", "score": 0.9})]}
+    )
+    pp2 = _progress("H1.2", [said], 1, ["H1.2-Q0"])
+    pp2.heard = [heard.model_copy(update={"evidence": heard.evidence[:1]})]
+    q3 = plan_next_question(p, pp2, budget=3)
+    assert q3 is None or "-C-" not in q3[0]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.catalog import Catalog, Practice
 from assistant.evidence import Reading
@@ -68,6 +68,8 @@ class ProposalRequest(BaseModel):
     """Whether the question budget ran out before the evidence settled a level."""
     follow_up: str | None = None
     """The next question the flow would ask, for an insufficient-evidence proposal."""
+    asked: list[str] = Field(default_factory=list)
+    """Indicators the questions asked so far were about (an indicator asked about is never "not asked about yet")."""
 
 
 class Engine(Protocol):

@@ -163,6 +163,7 @@ class GuidedEngine:
         # "Not that I know of" to a question about an indicator: asked, not known (not "not asked yet").
         hedged = {e.indicator for r in request.readings for e in r.evidence if e.state == "hedge"}
         unsure = [c.id for c in unknown if c.id in hedged]
+        unanswered = [c.id for c in unknown if c.id in request.asked and c.id not in hedged]
         quote_src = [*[r for r in readings if any(s.quote == r.quote and s.turn_id == r.turn_id for s in support)], *against]
         quotes = _dedupe_quotes(quote_src, limit=6)
         per_level = {lvl.level: len(lvl.indicators) for lvl in p.levels}
@@ -183,6 +184,7 @@ class GuidedEngine:
             support=support,
             unknown=unknown,
             unsure=unsure,
+            unanswered=unanswered,
             notes=notes,
             engine=self.name,
             catalog_version=self.catalog.version,

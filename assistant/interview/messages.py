@@ -71,12 +71,15 @@ def next_level_lines(p: Proposal, id_format: str = "[{id}]") -> list[str]:
     """What the next level needs, each marked as not heard about yet, asked but not known, or said not to be done."""
     unknown = {c.id for c in p.unknown}
     unsure = set(p.unsure)
+    unanswered = set(p.unanswered)
     known = bool(p.support or p.unknown)
     out = []
     for c in p.next_level_needs:
         mark = ""
         if c.id in unsure:
             mark = " *(asked; you did not know)*"
+        elif c.id in unanswered:
+            mark = " *(asked; your answers did not say)*"
         elif known:
             mark = " *(not asked about yet)*" if c.id in unknown else " *(you said this is not done)*"
         out.append(f"{id_format.format(id=c.id)} {c.text}{mark}")

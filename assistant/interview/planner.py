@@ -42,23 +42,43 @@ def confirmation(practice: Practice, pp: PracticeProgress, est: Estimate) -> tup
                 decisive.append((0, -e.level, r, e.indicator) if document else (1, e.score, r, e.indicator))
     for _, _, r, indicator in sorted(decisive, key=lambda d: (d[0], d[1])):
         qid = f"{practice.id}{DOCUMENT_PREFIX if r.source == 'document' else CONFIRM_PREFIX}{indicator}"
-        if qid in pp.asked:
-            continue
-        text = next(ind.text for _, ind in practice.indicators() if ind.id == indicator)
-        said = " ".join(r.quote.split())
-        if r.source == "document":
-            where = f"{r.document}, {r.location}" if r.location else (r.document or "a document")
-            q = (
-                f"Your document ({where}) says: \u201c{said}\u201d. Is that how it is done in practice? "
-                f"\u201c{text}\u201d (yes / partly / no / don't know)"
-            )
-        else:
-            q = (
-                f"You said: \u201c{said}\u201d. To be sure I read that right, is this true for you? "
-                f"\u201c{text}\u201d (yes / partly / no / don't know)"
-            )
-        return qid, _level(indicator), q
+        if qid not in pp.asked:
+            return qid, _level(indicator), _confirmation_text(practice, r, indicator)
     return None
+
+
+def heard_confirmation(practice: Practice, pp: PracticeProgress) -> tuple[str, int, str] | None:
+    """A closed question about what the stakeholder said in passing about this practice but the reader was unsure
+    of (:attr:`PracticeProgress.heard`): the surest such statement, once, unless the indicator was spoken about since."""
+    spoken = spoken_indicators(pp.readings)
+    candidates = [(e.score, r, e.indicator) for r in pp.heard for e in r.evidence if e.indicator not in spoken]
+    if not candidates or any(CONFIRM_PREFIX in a and a.split(CONFIRM_PREFIX, 1)[1] in _heard_ids(pp) for a in pp.asked):
+        return None
+    _, r, indicator = max(candidates, key=lambda c: c[0])
+    qid = f"{practice.id}{CONFIRM_PREFIX}{indicator}"
+    if qid in pp.asked:
+        return None
+    return qid, _level(indicator), _confirmation_text(practice, r, indicator)
+
+
+def _heard_ids(pp: PracticeProgress) -> set[str]:
+    return {e.indicator for r in pp.heard for e in r.evidence}
+
+
+def _confirmation_text(practice: Practice, r: Reading, indicator: str) -> str:
+    """The closed question putting a reading back to the stakeholder (what they said, or what their document says)."""
+    text = next(ind.text for _, ind in practice.indicators() if ind.id == indicator)
+    said = " ".join(r.quote.split())
+    if r.source == "document":
+        where = f"{r.document}, {r.location}" if r.location else (r.document or "a document")
+        return (
+            f"Your document ({where}) says: \u201c{said}\u201d. Is that how it is done in practice? "
+            f"\u201c{text}\u201d (yes / partly / no / don't know)"
+        )
+    return (
+        f"You said: \u201c{said}\u201d. To be sure I read that right, is this true for you? "
+        f"\u201c{text}\u201d (yes / partly / no / don't know)"
+    )
 
 
 DOCUMENT_STOP = False
@@ -109,6 +129,9 @@ def plan_next_question(
     """
     if pp.answers >= budget:
         return None
+    heard = heard_confirmation(practice, pp)
+    if heard is not None:
+        return heard
     est = estimate([r for r in pp.readings if r.polarity != "claim"])
     opening_id = f"{practice.id}-Q0"
     if opening_id not in pp.asked and not est.supported and not est.refuted:

@@ -13,6 +13,7 @@ from assistant.engines.base import Engine
 from assistant.evidence import Reading
 from assistant.index import CatalogIndex
 from assistant.proposals import Turn
+from assistant.reading.rule import THRESHOLDS
 from assistant.routing import CONTEXT_MIN, RouteItem, route_and_read
 
 __all__ = ["CONTEXT_MIN", "route_statements", "suggest_industry", "suggest_profile"]
@@ -64,10 +65,31 @@ def route_statements(
     statements: list[str],
     practices: set[str],
     transcript: list[Turn],
-) -> dict[str, list[Reading]]:
-    """Readings of each statement against the practice it is clearly about (practices outside ``practices`` are skipped)."""
+) -> tuple[dict[str, list[Reading]], dict[str, list[Reading]]]:
+    """Readings of each statement against the practice it is clearly about (practices outside ``practices`` are
+    skipped): per practice, the evidence (the reader fairly sure, :data:`CONTEXT_MIN`), and what was only heard.
+
+    What was only heard is a statement the reader gives an indicator state it would count in an answer (its
+    threshold) but not surely enough to take from free text, or reads as partly meeting one ("we send firmware
+    updates over the air through the app"). It is not evidence; the interview puts it back to the stakeholder as a
+    closed question instead of asking about that practice from scratch, as if nothing had been said."""
     items = [RouteItem(ref=turn.id, statement=st, query=st) for st in statements]
-    routed = route_and_read(catalog, index, engine, items, practices, transcript, min_score=CONTEXT_MIN)
-    return {
-        pid: [r.model_copy(update={"source": "context", "question_level": None}) for _, r in rs] for pid, rs in routed.items()
-    }
+    low = min(THRESHOLDS[s] for s in ("supports", "partly"))
+    routed = route_and_read(
+        catalog, index, engine, items, practices, transcript, min_score=low, states=("supports", "partly", "contradicts", "plan")
+    )
+    evidence: dict[str, list[Reading]] = {}
+    heard: dict[str, list[Reading]] = {}
+    for pid, rs in routed.items():
+        for _, r in rs:
+            r = r.model_copy(update={"source": "context", "question_level": None})
+            if not r.evidence:
+                evidence.setdefault(pid, []).append(r)
+                continue
+            sure = [e for e in r.evidence if e.state != "partly" and e.score >= CONTEXT_MIN]
+            unsure = [e for e in r.evidence if e.state in ("supports", "partly") and e.score >= THRESHOLDS[e.state]]
+            if sure:
+                evidence.setdefault(pid, []).append(r.model_copy(update={"evidence": sure}))
+            elif unsure:
+                heard.setdefault(pid, []).append(r.model_copy(update={"evidence": unsure}))
+    return evidence, heard

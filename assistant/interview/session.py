@@ -736,7 +736,7 @@ class Interview:
         self.state.suggested_industry = self._suggest_industry(text)
         self.state.suggested_profile = suggest_profile(self.catalog, text, self.state.suggested_industry)
         self.state.assessment.log("context.described", actor="stakeholder", statements_routed=routed)
-        found = [pid for pid, pp in self.state.practices.items() if any(r.turn_id == turn.id for r in pp.readings)]
+        found = [pid for pid, pp in self.state.practices.items() if any(r.turn_id == turn.id for r in [*pp.readings, *pp.heard])]
         summary = (
             f"Thank you. I noted {routed} statement(s) as evidence for {len(found)} practice(s)"
             + (f" ({', '.join(found[:8])}{'...' if len(found) > 8 else ''})" if found else "")
@@ -769,12 +769,14 @@ class Interview:
         return [*out, *self._after_profile()]
 
     def _route_statements(self, turn: Turn, statements: list[str]) -> int:
-        routed = route_statements(
+        routed, heard = route_statements(
             self.catalog, self.index, self.engine, turn, statements, set(self.state.practices), self.transcript
         )
         for pid, readings in routed.items():
             self.state.practices[pid].readings.extend(readings)
-        return sum(len(r) for r in routed.values())
+        for pid, readings in heard.items():
+            self.state.practices[pid].heard.extend(readings)
+        return sum(len(r) for r in routed.values()) + sum(len(r) for r in heard.values())
 
     def _suggest_industry(self, text: str) -> str | None:
         return suggest_industry(text)
@@ -1072,6 +1074,7 @@ class Interview:
             industry=self.state.industry,
             budget_spent=pp.answers >= self.state.budget,
             follow_up=follow_q[2] if follow_q else None,
+            asked=sorted({i for q in pp.asked for i in probe_indicators(practice, q)}),
         )
         proposal = self.engine.propose(request)
         problems = validate_proposal(proposal, self.catalog, self.transcript, self.passage_texts())

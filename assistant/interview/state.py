@@ -52,6 +52,9 @@ class PracticeProgress(BaseModel):
     """Stakeholder answers given about this practice in all rounds."""
     readings: list[Reading] = Field(default_factory=list)
     """Evidence: statements read against this practice."""
+    heard: list[Reading] = Field(default_factory=list)
+    """Said in passing (in the system description) and about this practice, but read too unsurely to count as
+    evidence: the planner puts the surest of them back as a closed question before anything else."""
     proposal: Proposal | None = None
     """The proposal awaiting review, or the last one reviewed."""
     rejected: list[Proposal] = Field(default_factory=list)

@@ -336,6 +336,9 @@ class NegationScope(BaseModel):
     """The verbatim part before the negated phrase, read on its own with its own cues (trailing function words cut)."""
     negated: str
     """The verbatim negated phrase to the end of the clause ("no separate roles", "one shared admin password")."""
+    exposure: bool = False
+    """Whether the phrase is an exposure ("one shared admin password"), which says the thing exists in a weak form,
+    rather than a determiner "no" ("no separate roles"), which says it is missing."""
 
 
 def negation_scope(clause: str) -> NegationScope | None:
@@ -348,12 +351,12 @@ def negation_scope(clause: str) -> NegationScope | None:
     """
     if _CLAUSE_NEGATION.search(expand(clause)) or NO.match(clause):
         return None
-    starts = [m.start() for m in _DETERMINER_NO.finditer(clause)]
-    starts += [m.start() for m in EXPOSED.finditer(clause) if not _LOOKING_FOR.search(clause[: m.start()][-40:])]
-    for cut in sorted(starts):
+    starts = [(m.start(), False) for m in _DETERMINER_NO.finditer(clause)]
+    starts += [(m.start(), True) for m in EXPOSED.finditer(clause) if not _LOOKING_FOR.search(clause[: m.start()][-40:])]
+    for cut, exposure in sorted(starts):
         before = _TRAILING.sub("", clause[:cut]).strip(" ,;:")
         if len(re.findall(r"[a-z]{4,}", before.lower())) >= FOCUS_MIN_WORDS:
-            return NegationScope(before=before, negated=clause[cut:].strip(" ,.;:"))
+            return NegationScope(before=before, negated=clause[cut:].strip(" ,.;:"), exposure=exposure)
     return None
 
 

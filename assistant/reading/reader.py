@@ -190,10 +190,17 @@ class IndicatorReader:
             neg_cues = read_cues(scope.negated)
             if neg_cues.polarity != "negative":
                 neg_cues = cues
-            units.append((clause, scope.negated, neg_cues, frozenset()))
+            # An exposure says the thing exists in a weak form ("one login the vendor set up"): it denies how far it
+            # goes, never that it is done at all (a level-1 indicator), which the statement before may show.
+            basic = (
+                frozenset(i for i, lvl in zip(*self._ids[practice][:2], strict=True) if lvl == 1)
+                if scope.exposure
+                else frozenset()
+            )
+            units.append((clause, scope.negated, neg_cues, basic))
             # The statement before cannot meet the indicator the phrase is most surely about ("with no login",
             # "with one shared admin password" and personal accounts).
-            denied, _ = self.states(practice, scope.negated, neg_cues)
+            denied, _ = self.states(practice, scope.negated, neg_cues, exclude=basic)
             units.append((scope.before, scope.before, read_cues(scope.before), frozenset(e.indicator for e in denied[:1])))
         return units
 
