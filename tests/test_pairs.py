@@ -4,6 +4,7 @@ files get errors that name the file and field, and fitting and measuring work en
 from __future__ import annotations
 
 import collections
+import re
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,54 @@ def test_fit_and_measure_on_a_small_set(catalog) -> None:  # type: ignore[no-unt
         assert m.pairs > 0 and 0.0 <= m.accuracy <= 1.0
         # Fitted on these very practices, the relevance head must rank related pairs above unrelated ones.
         assert m.auc_related > 0.6, m
+
+
+# ------------------------------------------------------------------------------------------ stance statements
+
+
+def test_shipped_stance_statements_cover_every_practice_and_stance(catalog) -> None:  # type: ignore[no-untyped-def]
+    from assistant.evaluation.stance import STANCES, load_stance
+
+    statements = load_stance(None, catalog)
+    counts = collections.Counter((s.practice, s.stance) for s in statements)
+    assert {p for p, _ in counts} == set(catalog.practices)
+    assert all(counts[(p, s)] >= 10 for p in catalog.practices for s in STANCES)
+    # Weaknesses are said without a negation word: that is what the set measures.
+    neg = re.compile(r"\b(not|no|never|nobody|none|nothing|without|lack\w*)\b|n't\b", re.I)
+    assert not [s.text for s in statements if s.stance == "weakness" and neg.search(s.text)]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("statements:\n  - text: x\n    practice: Z9.9\n    stance: practice\n", "statements.0.practice: unknown practice"),
+        ("statements:\n  - text: x\n    practice: H1.2\n    stance: maybe\n", "field statements.0.stance"),
+    ],
+)
+def test_a_bad_stance_file_names_the_file_and_field(catalog, tmp_path: Path, body: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    from assistant.evaluation.stance import load_stance
+
+    (tmp_path / "bad.yaml").write_text(body, encoding="utf-8")
+    with pytest.raises(InputError, match=r"bad\.yaml") as exc:
+        load_stance(tmp_path, catalog)
+    assert message in str(exc.value)
+
+
+def test_the_stance_check_counts_what_one_statement_alone_shows(catalog) -> None:  # type: ignore[no-untyped-def]
+    from assistant.engines.guided import shared_reader
+    from assistant.evaluation.stance import StanceStatement, stance_check
+
+    statements = [
+        StanceStatement(
+            text="We sign every firmware image and the chargers refuse anything unsigned.", practice="H1.2", stance="practice"
+        ),
+        StanceStatement(text="We have never updated the cameras since they were installed.", practice="H1.2", stance="weakness"),
+        StanceStatement(text="The weather was lovely at the trade fair.", practice="H1.2", stance="circumstance"),
+    ]
+    rows = {r.stance: r for r in stance_check(statements, shared_reader(catalog), catalog)}
+    assert set(rows) == {"practice", "weakness", "circumstance"}
+    for r in rows.values():
+        assert r.statements == 1 and abs(r.shows + r.rules_out + r.nothing - 1.0) < 1e-9 and r.above_one <= r.shows
+    assert rows["practice"].shows == 1.0
+    assert rows["weakness"].rules_out == 1.0
+    assert rows["circumstance"].nothing == 1.0

@@ -116,6 +116,28 @@ def eval_pairs(
         console.print(f"MiniLM (retrieval embeddings) cosine AUC related vs unrelated, test split: {auc(sims, related):.3f}")
 
 
+@eval_group.command("stance")
+def eval_stance(
+    stance_dir: Annotated[Path | None, typer.Option("--dir", help="Folder of stance YAML (default: eval/stance).")] = None,
+) -> None:
+    """How often the reader reads a practice, a weakness said without "not", or a circumstance as showing a level."""
+    from assistant.engines.guided import shared_reader
+    from assistant.evaluation.stance import load_stance, stance_check
+
+    cat = catalog()
+    statements = load_stance(stance_dir, cat)
+    rows = stance_check(statements, shared_reader(cat, settings().data_dir / "reader"), cat)
+    table = Table(title="one statement alone, read as an answer about its practice")
+    for col in ("stance", "statements", "shows level >= 1", "shows level >= 2", "rules a level out", "says nothing"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r.stance, str(r.statements), f"{r.shows:.0%}", f"{r.above_one:.0%}", f"{r.rules_out:.0%}", f"{r.nothing:.0%}"
+        )
+    console.print(table)
+    console.print("A reader that reads stance, not topic, shows a level for practices and rarely for the other two.")
+
+
 @eval_group.command("calibrate")
 def eval_calibrate(
     logs: Annotated[list[Path], typer.Argument(help="Evaluation logs (JSON) of runs on the dev split.")],
