@@ -686,7 +686,8 @@ def test_hospital_is_not_asked_about_its_product_when_threats_are_discussed(serv
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "issue 14 items 3 and 18: in 'The nurses log in on the pumps with their badge, and the building management "
+        "issue 13 (reading; issue 14 items 3 and 18 are met: nothing she said is called not done or not asked): in 'The "
+        "nurses log in on the pumps with their badge, and the building management "
         "screens have one login the vendor set up' the exposure 'one login the vendor set up' now denies what a shared "
         "login lacks (personal accounts, E1.2-L3-04) and no longer 'any login at all' (E1.2-L1-01), but the part before "
         "it, 'the nurses log in on the pumps with their badge, and the building management screens', meets L1-01 at "

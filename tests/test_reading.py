@@ -527,18 +527,3 @@ def test_what_was_said_in_passing_but_read_unsurely_is_put_back_as_a_closed_ques
     pp2.heard = [heard.model_copy(update={"evidence": heard.evidence[:1]})]
     q3 = plan_next_question(p, pp2, budget=3)
     assert q3 is None or "-C-" not in q3[0]
-
-
-@pytest.mark.parametrize("statement", ["Our canteen serves soup on Fridays.", "We have 40 pumps across three sites."])
-def test_a_statement_not_about_the_practice_at_all_meets_nothing(catalog, reader, statement: str) -> None:  # type: ignore[no-untyped-def]
-    readings = reader.read(statement, "t1", catalog.practices["H1.2"], source="answer", question_level=1)
-    assert all(not r.evidence for r in readings), readings
-    # The floor is low enough for the plainest statement about the practice.
-    said = reader.read(
-        "We put new firmware on the chargers when a fix comes out.",
-        "t2",
-        catalog.practices["H1.2"],
-        source="answer",
-        question_level=1,
-    )
-    assert any(e.state in ("supports", "partly") for r in said for e in r.evidence), said
