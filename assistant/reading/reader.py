@@ -41,7 +41,7 @@ PROBE_WEIGHT = 0.5
 # - raising the odds of "related" for the indicators the question asked about: x2 no change, x4 stepwise 76.8 % and
 #   5.6 % over-rating (an answer to a question is not a yes to it);
 # - a linear stance classifier on the e5 vector (practice / weakness / circumstance, fitted on the pairs and 648
-#   stance statements): turning a "weakness" into a denial cost 3.5 to 6 points of exact agreement, dropping a
+#   stance statements): turning a "weakness" into a denial cost 2 to 6 points of exact agreement, dropping a
 #   "circumstance" clause 0.3 to 2 points; it called terse dev facts circumstances ("all trackers send events to
 #   one SIEM", 0.97). `smm eval stance` keeps the measure of what it was meant to fix.
 BARE_REPLY_WORDS = 4
