@@ -125,7 +125,8 @@ def plan_next_question(
     anything at all is done (a level-1 question). Otherwise bisect between the bounds the rule gives
     (the shown level and the ceiling), and of that level's questions pick the one about indicators
     nobody has spoken about yet. When the reading the level rests on is unsure, confirm it with a closed
-    question first (:func:`confirmation`). Stop as soon as the level is settled.
+    question first (:func:`confirmation`); before anything else, put back what the description said in passing
+    about the practice (:func:`heard_confirmation`). Stop as soon as the level is settled.
     """
     if pp.answers >= budget:
         return None
