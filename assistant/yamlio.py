@@ -9,9 +9,10 @@ the same way, never with a traceback.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
 MAX_BYTES = 20 * 1024 * 1024
 
@@ -122,3 +123,21 @@ def load_yaml_text(text: str, file: Path) -> Any:
 def load_yaml_file(path: Path, max_bytes: int = MAX_BYTES) -> Any:
     """Read and parse a YAML file with every safety check."""
     return load_yaml_text(read_text_file(path, max_bytes), path)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_yaml_model(path: Path, model: type[M]) -> M:
+    """Read a YAML file and validate it as ``model``; any problem is an :class:`~assistant.errors.InputError` naming
+    the file (and the field, for a validation error)."""
+    from assistant.errors import InputError
+
+    try:
+        return model.model_validate(load_yaml_file(path))
+    except YamlLoadError as exc:
+        raise InputError(str(exc)) from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"])
+        raise InputError(f"{path}: field {loc}: {err['msg']}") from None

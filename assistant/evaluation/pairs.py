@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.catalog import Catalog
 from assistant.errors import InputError
@@ -22,7 +22,7 @@ from assistant.reading.cues import read_cues, split_clauses
 from assistant.reading.model import STATES, ReaderModel, StateModel, features
 from assistant.reading.reader import IndicatorReader
 from assistant.resources import data_path
-from assistant.yamlio import YamlLoadError, load_yaml_file
+from assistant.yamlio import load_yaml_model
 
 Label = Literal["supports", "partly", "contradicts", "plan", "hedge", "unrelated"]
 LABELS: tuple[Label, ...] = ("supports", "partly", "contradicts", "plan", "hedge", "unrelated")
@@ -69,15 +69,7 @@ def load_pairs(directory: Path | None, catalog: Catalog) -> list[PairStatement]:
     out: list[PairStatement] = []
     seen: set[str] = set()
     for f in files:
-        try:
-            raw = load_yaml_file(f)
-            data = _PairFile.model_validate(raw)
-        except YamlLoadError as exc:
-            raise InputError(str(exc)) from None
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(x) for x in err["loc"])
-            raise InputError(f"{f}: field {loc}: {err['msg']}") from None
+        data = load_yaml_model(f, _PairFile)
         for k, st in enumerate(data.statements):
             bad = [i for i in st.labels if i not in ids]
             if st.practice not in catalog.practices or bad:

@@ -19,14 +19,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.catalog import Catalog
 from assistant.errors import InputError
 from assistant.reading.reader import IndicatorReader
 from assistant.reading.rule import estimate
 from assistant.resources import data_path
-from assistant.yamlio import YamlLoadError, load_yaml_file
+from assistant.yamlio import load_yaml_model
 
 Stance = Literal["practice", "weakness", "circumstance"]
 STANCES: tuple[Stance, ...] = ("practice", "weakness", "circumstance")
@@ -80,14 +80,7 @@ def load_stance(directory: Path | None, catalog: Catalog) -> list[StanceStatemen
         raise InputError(f"{d}: holds no *.yaml stance file")
     out: list[StanceStatement] = []
     for f in files:
-        try:
-            data = _StanceFile.model_validate(load_yaml_file(f))
-        except YamlLoadError as exc:
-            raise InputError(str(exc)) from None
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(x) for x in err["loc"])
-            raise InputError(f"{f}: field {loc}: {err['msg']}") from None
+        data = load_yaml_model(f, _StanceFile)
         for k, st in enumerate(data.statements):
             if st.practice not in catalog.practices:
                 raise InputError(f"{f}: field statements.{k}.practice: unknown practice {st.practice!r}; use an ID such as H1.2")
