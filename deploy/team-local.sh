@@ -80,20 +80,31 @@ export ANONYMIZED_TELEMETRY=False STREAMLIT_BROWSER_GATHER_USAGE_STATS=false
 pids=()
 names=()
 
+# Whether PID still runs. A zombie (exited, not yet reaped) counts as stopped: `kill -0` succeeds on one, and
+# inside a trap bash may not reap until the handler returns.
+running() {
+    local state
+    kill -0 "$1" 2>/dev/null || return 1
+    state="$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null || true)"
+    [[ "$state" != "Z" ]]
+}
+
+# Stop every process started here: TERM, up to 15 s for a clean stop, then KILL. No `wait` on them: a `wait` run
+# from a trap that interrupted `wait -n` hung in full CI runs (session 8); exiting leaves any zombie to init.
 stop_all() {
     trap - INT TERM EXIT
     if ((${#pids[@]})); then
         echo "stopping ${#pids[@]} process(es): ${names[*]}"
         kill -TERM "${pids[@]}" 2>/dev/null || true
-        # Up to 15 s for a clean stop, then a hard one.
-        for _ in $(seq 75); do
+        local pid alive
+        for round in $(seq 100); do
             alive=0
-            for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+            for pid in "${pids[@]}"; do running "$pid" && alive=1; done
             ((alive)) || break
+            ((round != 75)) || kill -KILL "${pids[@]}" 2>/dev/null || true
             sleep 0.2
         done
-        kill -KILL "${pids[@]}" 2>/dev/null || true
-        wait "${pids[@]}" 2>/dev/null || true
+        ((alive == 0)) || echo "team-local.sh: some processes did not stop even after KILL: ${pids[*]}" >&2
     fi
     rm -f "$pidfile"
 }
@@ -162,10 +173,12 @@ for i in $(seq "$apps"); do
 done
 echo "all running; process IDs in $pidfile. Ctrl-C stops them all."
 
-# Until Ctrl-C, or until one of them stops on its own (then the others are stopped too).
-set +e
-wait -n
-code=$?
-set -e
-echo "team-local.sh: a process stopped (exit $code); stopping the others. Logs: $dir/logs" >&2
+# Until Ctrl-C, or until one of them stops on its own (then the others are stopped too). A short foreground
+# sleep rather than `wait -n`, so the Ctrl-C trap never runs inside a `wait`.
+stopped=""
+while [[ -z "$stopped" ]]; do
+    for i in "${!pids[@]}"; do running "${pids[$i]}" || stopped="${names[$i]}"; done
+    [[ -n "$stopped" ]] || sleep 0.5
+done
+echo "team-local.sh: $stopped stopped on its own; stopping the others. Logs: $dir/logs" >&2
 exit 1
