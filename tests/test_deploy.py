@@ -344,6 +344,9 @@ def test_the_recipe_without_docker_runs_two_apps_on_one_database_and_one_chroma(
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: the finally block can stop whatever it started
+            # A test run started in the background of a non-interactive shell (nohup ... &) inherits SIGINT ignored,
+            # and bash cannot trap a signal ignored on entry: Ctrl-C from a terminal always arrives, so restore it.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
     chroma_url = f"http://127.0.0.1:{chroma_port}"
     apps = [f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"]
