@@ -44,6 +44,11 @@ PROBE_WEIGHT = 0.5
 #   stance statements): turning a "weakness" into a denial cost 2 to 6 points of exact agreement, dropping a
 #   "circumstance" clause 0.3 to 2 points; it called terse dev facts circumstances ("all trackers send events to
 #   one SIEM", 0.97). `smm eval stance` keeps the measure of what it was meant to fix.
+# Measured and left out (session 9, dev against the refitted model's 78.5 / 85.0 / 80.0 % exact stepwise / tell-all /
+# opening): MiniLM's similarities as three more model features beside e5's (a second view of the pair) raised the
+# relevance AUC on the pairs' test split from 0.841 to 0.864 and on the never-fitted holdout from 0.829 to 0.860,
+# but the dev scenarios fell to 76.8 / 85.3 / 78.5 % (over-rating stepwise 3.8 -> 5.0 %), also with the degree head
+# kept on e5 alone (76.2 % stepwise); word-wise products of the two vectors overfitted (holdout 0.79).
 BARE_REPLY_WORDS = 4
 """A reply this short after "yes"/"no"/"partly" is a bare answer to the question's indicators."""
 
