@@ -408,6 +408,39 @@ def test_an_unsure_decisive_reading_is_confirmed_with_a_closed_question(catalog)
     assert q2 is not None and "-C-" not in q2[0]
 
 
+def test_asking_stops_once_the_proposal_would_be_confident(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from assistant.interview import planner
+    from assistant.reading.confidence import calibrated_confidence
+    from assistant.reading.rule import confidence_features
+
+    p = catalog.practices["H1.2"]
+    full = Reading(
+        turn_id="t2",
+        quote="Every release goes out over the air within a week, and a named engineer tracks each fix until it ships.",
+        practice="H1.2",
+        source="answer",
+        polarity="yes",
+        evidence=[
+            IndicatorEvidence(indicator=ind.id, level=lvl, state="supports", score=0.9) for lvl, ind in p.indicators() if lvl <= 2
+        ],
+    )
+    pp = _progress("H1.2", [full], 1, ["H1.2-Q0"])
+    est = estimate([full])
+    assert est.level == 2 and not est.settled, "level 3 is still open: without the stop, it would be asked about"
+    per_level = {lvl.level: len(lvl.indicators) for lvl in p.levels}
+    assert calibrated_confidence(confidence_features(est, per_level, False)) >= planner.CONFIDENT_STOP  # type: ignore[operator]
+    assert planner.plan_next_question(p, pp, budget=3) is None
+    monkeypatch.setattr(planner, "CONFIDENT_STOP", None)
+    q = planner.plan_next_question(p, pp, budget=3)
+    assert q is not None and q[1] == 3
+    # Half of level 2 met and nothing else: not confident enough, so level 3 is asked about.
+    monkeypatch.setattr(planner, "CONFIDENT_STOP", 0.9)
+    one = full.model_copy(
+        update={"evidence": [e for e in full.evidence if e.level == 1][:1] + [e for e in full.evidence if e.level == 2][:1]}
+    )
+    assert planner.plan_next_question(p, _progress("H1.2", [one], 1, ["H1.2-Q0"]), budget=3) is not None
+
+
 # ------------------------------------------------------------------------------------ simulator modes
 
 
