@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The team recipe without Docker: one Chroma server and N app processes on consecutive ports, all on one
-# PostgreSQL database that already exists. Ctrl-C (or SIGTERM) stops every process it started.
+# PostgreSQL database that already exists. Ctrl-C (or SIGTERM) stops every process it started. Started in the
+# background of another script (`... &`), it inherits SIGINT ignored, which bash cannot trap: stop it with SIGTERM.
 #
 #   export SMM_DATABASE_URL=postgresql://smm:PASSWORD@db.example:5432/smm
 #   deploy/team-local.sh [--apps 2] [--port 8501] [--chroma-port 8000] [--dir ./smm-team] [--address 127.0.0.1]
@@ -89,8 +90,8 @@ running() {
     [[ "$state" != "Z" ]]
 }
 
-# Stop every process started here: TERM, up to 15 s for a clean stop, then KILL. No `wait` on them: a `wait` run
-# from a trap that interrupted `wait -n` hung in full CI runs (session 8); exiting leaves any zombie to init.
+# Stop every process started here: TERM, up to 15 s for a clean stop, then KILL, then at most 5 s more. No `wait`
+# on them, so the stop is bounded whatever state a child is in; exiting leaves any zombie to init.
 stop_all() {
     trap - INT TERM EXIT
     if ((${#pids[@]})); then
@@ -173,8 +174,8 @@ for i in $(seq "$apps"); do
 done
 echo "all running; process IDs in $pidfile. Ctrl-C stops them all."
 
-# Until Ctrl-C, or until one of them stops on its own (then the others are stopped too). A short foreground
-# sleep rather than `wait -n`, so the Ctrl-C trap never runs inside a `wait`.
+# Until Ctrl-C, or until one of them stops on its own (then the others are stopped too). Polling rather than
+# `wait -n`, so that the trap never runs inside a `wait` and the zombie test above decides what "stopped" means.
 stopped=""
 while [[ -z "$stopped" ]]; do
     for i in "${!pids[@]}"; do running "${pids[$i]}" || stopped="${names[$i]}"; done
