@@ -439,6 +439,9 @@ def test_asking_stops_once_the_proposal_would_be_confident(catalog, monkeypatch)
         update={"evidence": [e for e in full.evidence if e.level == 1][:1] + [e for e in full.evidence if e.level == 2][:1]}
     )
     assert planner.plan_next_question(p, _progress("H1.2", [one], 1, ["H1.2-Q0"]), budget=3) is not None
+    # People over papers: the same evidence from a document does not end the questions.
+    paper = full.model_copy(update={"source": "document", "document": "policy.pdf", "location": "page 2"})
+    assert planner.plan_next_question(p, _progress("H1.2", [paper], 1, ["H1.2-Q0"]), budget=3) is not None
 
 
 # ------------------------------------------------------------------------------------ simulator modes
