@@ -433,7 +433,7 @@ def test_asking_stops_once_the_proposal_would_be_confident(catalog, monkeypatch)
     monkeypatch.setattr(planner, "CONFIDENT_STOP", None)
     q = planner.plan_next_question(p, pp, budget=3)
     assert q is not None and q[1] == 3
-    # Half of level 2 met and nothing else: not confident enough, so level 3 is asked about.
+    # One indicator of level 1 and one of level 2 (confidence 0.78): not confident enough, so the questions go on.
     monkeypatch.setattr(planner, "CONFIDENT_STOP", 0.9)
     one = full.model_copy(
         update={"evidence": [e for e in full.evidence if e.level == 1][:1] + [e for e in full.evidence if e.level == 2][:1]}
