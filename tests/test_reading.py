@@ -408,6 +408,17 @@ def test_an_unsure_decisive_reading_is_confirmed_with_a_closed_question(catalog)
     assert q2 is not None and "-C-" not in q2[0]
 
 
+def test_a_denial_is_read_as_the_narrowest_one_it_can_be() -> None:
+    from assistant.reading.rule import choose_denied
+
+    alternatives = [(1, "X-L1-02", 0.68), (3, "X-L3-02", 0.57), (3, "X-L3-03", 0.6)]
+    # Above what was shown: the candidate the reader is surest of.
+    assert choose_denied(alternatives, 2)[1] == "X-L3-03"
+    # Nothing above: the highest level, not a retraction of level 1 because that reading was a little surer.
+    assert choose_denied(alternatives, 3)[1] == "X-L3-03"
+    assert choose_denied([(1, "X-L1-02", 0.68), (2, "X-L2-01", 0.5)], 3)[1] == "X-L2-01"
+
+
 def test_asking_stops_once_the_proposal_would_be_confident(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from assistant.interview import planner
     from assistant.reading.confidence import calibrated_confidence

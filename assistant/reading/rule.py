@@ -16,7 +16,8 @@ catalog's AUTHORING.md defines them:
    level when at least as many of its indicators are supported as contradicted. A denial is often close
    to several indicators ("nobody outside has reviewed the plan"); of those above the level supported
    indicators show (a limitation of the next step, not a retraction), it is read as denying the one the
-   reader is surest it is about (:func:`choose_denied`).
+   reader is surest it is about; when none is above, the one of the highest level, the narrowest retraction
+   (:func:`choose_denied`).
 3. **Conflict.** When the support is above the ceiling, the statements disagree. The ceiling wins only when
    its contradiction is at least as strong as the support above it (probabilities summed per indicator);
    otherwise the lone contradiction is kept as a note and the next level above the support stays open.
@@ -232,12 +233,18 @@ def estimate(readings: list[Reading]) -> Estimate:
 def choose_denied(alternatives: list[tuple[int, str, float]], supported_level: int) -> tuple[int, str, float]:
     """Which of a denial's candidate indicators (level, ID, probability) it is read as denying: of those above
     what supported indicators show (a limitation of the next step, not a retraction), the one the reader is
-    surest it is about (of all of them when none is above). Measured on the 23 dev scenarios (stepwise, 340
-    entries): taking the lowest candidate above instead gave 72.6 % exact against 73.8 %, at the same
-    over-rating (5.0 %): "nothing is written down" is closest to, and denies, the written plan, yet the
-    lowest candidate was the level-1 "raised by hand, without a set checklist", which ended practices at 0."""
-    candidates = [a for a in alternatives if a[0] > supported_level] or alternatives
-    return max(candidates, key=lambda a: (a[2], a[0]))
+    surest it is about. Measured on the 23 dev scenarios (stepwise, 340 entries): taking the lowest candidate
+    above instead gave 72.6 % exact against 73.8 %, at the same over-rating (5.0 %): "nothing is written down"
+    is closest to, and denies, the written plan, yet the lowest candidate was the level-1 "raised by hand,
+    without a set checklist", which ended practices at 0.
+
+    When no candidate is above, the denial is read as the narrowest retraction: the candidate of the highest
+    level (then the surest). Session 9, dev: stepwise 78.2 % to 78.5 % exact; tell-all 85.0 % either way at 6.5 %
+    to 6.2 % over-rating; opening 80.0 % either way at 7.1 % to 6.8 % (the surest of all candidates before)."""
+    above = [a for a in alternatives if a[0] > supported_level]
+    if above:
+        return max(above, key=lambda a: (a[2], a[0]))
+    return max(alternatives, key=lambda a: (a[0], a[2]))
 
 
 def confidence_features(est: Estimate, indicators_per_level: dict[int, int], budget_spent: bool) -> dict[str, float]:
