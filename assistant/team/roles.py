@@ -12,12 +12,12 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.assessment import PracticeId
 from assistant.catalog import Catalog, default_catalog_dir
 from assistant.errors import InputError
-from assistant.yamlio import YamlLoadError, load_yaml_file
+from assistant.yamlio import load_yaml_model
 
 ROLES_FILE = "roles.yaml"
 
@@ -83,12 +83,4 @@ def load_roles(catalog: Catalog, catalog_dir: Path | None = None) -> RoleBook:
 
 @cache
 def _read(path: Path) -> RoleBook:
-    try:
-        data = load_yaml_file(path)
-        return RoleBook.model_validate(data)
-    except YamlLoadError as exc:
-        raise InputError(str(exc)) from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(x) for x in first["loc"])
-        raise InputError(f"{path}: field {where}: {first['msg']}") from None
+    return load_yaml_model(path, RoleBook)
