@@ -163,7 +163,8 @@ def plan_next_question(
     if CONFIDENT_STOP is not None and pp.answers >= 1 and (est.level >= 1 or pp.answers >= 2):
         per_level = {lvl.level: len(lvl.indicators) for lvl in practice.levels}
         # People over papers: the confidence that ends the questions rests on what people said, not on documents.
-        said = estimate([r for r in pp.readings if r.polarity != "claim" and r.source != "document"])
+        people = [r for r in pp.readings if r.polarity != "claim" and r.source != "document"]
+        said = est if not any(r.source == "document" for r in pp.readings) else estimate(people)
         if calibrated_confidence(confidence_features(said, per_level, False)) >= CONFIDENT_STOP:
             return None
     if est.settled:
