@@ -455,6 +455,87 @@ def test_asking_stops_once_the_proposal_would_be_confident(catalog, monkeypatch)
     assert planner.plan_next_question(p, _progress("H1.2", [paper], 1, ["H1.2-Q0"]), budget=3) is not None
 
 
+def test_one_denial_after_one_answer_is_checked_against_the_rest_of_its_level(catalog) -> None:  # type: ignore[no-untyped-def]
+    from assistant.interview import planner
+
+    p = catalog.practices["G1.1"]
+    # "Katrin is the person for security, everyone knows to go to her, although it isn't in her job description."
+    answer = Reading(
+        turn_id="t2",
+        quote="q",
+        practice="G1.1",
+        source="answer",
+        polarity="partly",
+        evidence=[
+            IndicatorEvidence(indicator="G1.1-L1-01", level=1, state="supports", score=0.8),
+            IndicatorEvidence(indicator="G1.1-L2-02", level=2, state="contradicts", score=0.8),
+        ],
+    )
+    est = estimate([answer])
+    assert (est.level, est.settled) == (1, True), "one denial rules level 2 out: the rule alone would stop here"
+    q = planner.plan_next_question(p, _progress("G1.1", [answer], 1, ["G1.1-Q0"]), budget=3)
+    assert q is not None and q[1] == 2
+    asked = next(x for x in p.level(2).probes if x.id == q[0])
+    assert "G1.1-L2-02" not in asked.indicators, "the question asks about the level's unheard indicators"
+    # A second answer meeting one of them puts level 2 back (as many met as denied).
+    plan = Reading(
+        turn_id="t4",
+        quote="q",
+        practice="G1.1",
+        source="answer",
+        polarity="yes",
+        evidence=[IndicatorEvidence(indicator=asked.indicators[0], level=2, state="supports", score=0.8)],
+    )
+    assert estimate([answer, plan]).level == 2
+    # After two answers, or with two denials, the denial stands and the rule's settlement ends the questions.
+    assert planner._recheck_one_denial(p, _progress("G1.1", [answer], 2, ["G1.1-Q0", "G1.1-L1-Q1"]), est, None) is None
+    also = answer.model_copy(
+        update={"turn_id": "t3", "evidence": [IndicatorEvidence(indicator="G1.1-L2-01", level=2, state="contradicts", score=0.8)]}
+    )
+    both = [answer, also]
+    assert estimate(both).unmet[2] == ["G1.1-L2-01", "G1.1-L2-02"]
+    assert planner._recheck_one_denial(p, _progress("G1.1", both, 1, ["G1.1-Q0"]), estimate(both), None) is None
+
+
+def test_the_last_question_is_asked_only_if_an_answer_could_move_the_level(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from assistant.interview import planner
+
+    p = catalog.practices["H1.2"]
+    level2 = [
+        Reading(
+            turn_id=f"t{n}",
+            quote="q",
+            practice="H1.2",
+            source="answer",
+            polarity="yes",
+            evidence=[IndicatorEvidence(indicator=ind, level=2, state="supports", score=0.8)],
+        )
+        for n, ind in ((2, "H1.2-L2-01"), (4, "H1.2-L2-02"))
+    ]
+    est = estimate(level2)
+    assert (est.level, est.upper) == (2, 4)
+    # Level 3 needs two indicators: one answer meeting one of them leaves the level at 2; denying it does too.
+    l3 = p.level(3).probes[0]
+    assert not planner.could_change_level(p, _progress("H1.2", level2, 2, []), est, list(l3.indicators))
+    # Once level 3 is half met, meeting its other indicator would lift the level.
+    half = [
+        *level2,
+        level2[0].model_copy(
+            update={"evidence": [IndicatorEvidence(indicator="H1.2-L3-01", level=3, state="supports", score=0.8)]}
+        ),
+    ]
+    assert planner.could_change_level(p, _progress("H1.2", half, 2, []), estimate(half), ["H1.2-L3-02"])
+    # So with one question left and no level-3 indicator met, the questions end; with two left, level 3 is asked about.
+    monkeypatch.setattr(planner, "CONFIDENT_STOP", None)
+    asked = ["H1.2-Q0", "H1.2-L2-Q1"]
+    assert planner.plan_next_question(p, _progress("H1.2", level2, 2, asked), budget=3) is None
+    q = planner.plan_next_question(p, _progress("H1.2", level2, 2, asked), budget=4)
+    assert q is not None and q[1] == 3
+    monkeypatch.setattr(planner, "LAST_QUESTION_MUST_MATTER", False)
+    q = planner.plan_next_question(p, _progress("H1.2", level2, 2, asked), budget=3)
+    assert q is not None and q[1] == 3
+
+
 # ------------------------------------------------------------------------------------ simulator modes
 
 
