@@ -533,3 +533,41 @@ def test_a_guided_draft_that_fails_a_check_says_so_and_names_no_other_engine(ser
     said = " ".join(t.text for t in iv.transcript)
     assert "The model's proposal failed validation" not in said
     assert "This draft failed a check (quote 'x' does not occur verbatim in turn t9)" in said
+
+
+def test_typed_decisions_and_target_commands_are_read_by_their_own_modules(catalog) -> None:  # type: ignore[no-untyped-def]
+    from assistant.errors import InputError
+    from assistant.interview.review import parse_review
+    from assistant.interview.target_setting import check_target, parse_target_command
+
+    assert parse_review("accept", "H1.2") == {
+        "practice": "H1.2",
+        "level": None,
+        "scope": None,
+        "reason": None,
+        "reviewer": None,
+        "decision": "accept",
+    }
+    m = parse_review("modify 2 system because only the main line is patched", "H1.2")
+    assert m is not None and (m["decision"], m["level"], m["scope"], m["reason"]) == (
+        "modify",
+        2,
+        "system",
+        "only the main line is patched",
+    )
+    na = parse_review("n/a because there are no devices in the field", "H1.2")
+    assert na is not None and (na["decision"], na["reason"]) == ("not_applicable", "there are no devices in the field")
+    assert parse_review("We patch the PCs every week.", "H1.2") is None, "an answer is not a decision"
+    t = parse_target_command("target H1 3 industry because the regulator asks", "ana")
+    assert t == {
+        "target": "H1",
+        "level": 3,
+        "scope": "industry",
+        "reason": "the regulator asks",
+        "not_applicable": False,
+        "reviewer": "ana",
+    }
+    check_target(catalog, t)
+    assert parse_target_command("targets look fine", "ana") is None
+    with pytest.raises(InputError, match="'X9' is not a practice"):
+        check_target(catalog, {**t, "target": "X9"})

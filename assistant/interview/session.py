@@ -20,7 +20,6 @@ from assistant.assessment import (
     CurrentRating,
     Provenance,
     Rating,
-    TargetSetting,
 )
 from assistant.catalog import Catalog, Practice
 from assistant.documents.index import PassageHit, SessionDocumentIndex
@@ -45,6 +44,7 @@ from assistant.interview.documents import (
 from assistant.interview.documents import summary as document_summary
 from assistant.interview.messages import HELP, explain_proposal, render_proposal
 from assistant.interview.planner import opening_for, plan_next_question, probe_indicators
+from assistant.interview.review import check_review, parse_review
 from assistant.interview.role import ROLE_WORDS, guess_role, read_role, role_ack, role_sentence
 from assistant.interview.routing import SECTOR_WORDS, profile_matches, route_statements, suggest_industry, suggest_profile
 from assistant.interview.state import (
@@ -55,10 +55,19 @@ from assistant.interview.state import (
     PracticeProgress,
     Progress,
 )
+from assistant.interview.target_setting import (
+    TARGETS_HELP,
+    accept_drafted_targets,
+    apply_profile,
+    apply_target,
+    check_target,
+    parse_target_command,
+    targets_text,
+)
 from assistant.proposals import Proposal, Turn, provenance, validate_proposal
 from assistant.reading.cues import read_cues, split_clauses
 from assistant.store import SessionStore
-from assistant.targets import OBJECTIVE_QUESTIONS, propose_targets, read_objective, understood
+from assistant.targets import OBJECTIVE_QUESTIONS, propose_targets, read_objective
 
 MAX_ANSWER_CHARS = 200_000
 
@@ -307,7 +316,7 @@ class Interview:
         if pid is None:
             raise InputError("there is no proposal awaiting review")
         payload = {"decision": decision, "practice": pid, "level": level, "scope": scope, "reason": reason, "reviewer": reviewer}
-        self._check_review(payload)
+        check_review(self.state, payload)
         return self._input("reviewer", json.dumps(payload), "review")
 
     def set_target(
@@ -329,7 +338,7 @@ class Interview:
             "not_applicable": not_applicable,
             "reviewer": reviewer,
         }
-        self._target_setting(payload)  # validate before saving the input
+        check_target(self.catalog, payload)  # validate before saving the input
         return self._input("reviewer", json.dumps(payload), "target")
 
     def accept_targets(self, *, reviewer: str | None = None) -> list[Turn]:
@@ -435,10 +444,10 @@ class Interview:
         if phase == "targets":
             return self._on_targets(turn)
         if phase == "review":
-            review = self._parse_review(text)
+            review = self.parse_decision(text)
             if review is not None:
                 try:
-                    self._check_review(review)
+                    check_review(self.state, review)
                 except InputError as exc:
                     # The input is saved already: answer with the problem rather than raise, so the
                     # turn counts as processed and a resume does not replay (and fail on) it forever.
@@ -834,127 +843,31 @@ class Interview:
         return [self._ask(PendingQuestion(kind="targets", text=self._targets_text()))]
 
     def _targets_text(self) -> str:
-        """The proposed targets, with any target set by hand shown in its place (issue 14, item 6)."""
-        lines = [
-            understood(self.state.objectives)
-            + " If that is wrong, change a target below and say why, or `skip` to set targets later.",
-            "",
-            "Proposed targets (higher is not always better: each should fit what the business needs):",
-            "",
-        ]
-        by_hand = self.state.assessment.targets.practices
-        for raw in self.state.proposed_targets:
-            pid = raw["practice"]
-            name = self.catalog.practices[pid].name
-            if pid in by_hand:
-                t = by_hand[pid]
-                why = f" {t.reason}" if t.reason else ""
-                lines.append(f"- {pid} {name}: {_target_label(t.value)}, set by you.{why}")
-            else:
-                lines.append(f"- {pid} {name}: {_target_label(Rating.model_validate(raw['value']))}. {raw['reason']}")
-        lines += [
-            "",
-            "Reply `accept targets`, change one with `target H1.2 3 system because <reason>`, or `skip` to set targets later.",
-        ]
-        return "\n".join(lines)
+        return targets_text(self.catalog, self.state)
 
     def _on_targets(self, turn: Turn) -> list[Turn]:
-        low = turn.text.strip().lower()
-        m = re.match(
-            r"^target\s+([GEH](?:[1-3](?:\.[12])?)?)\s+([0-4]|n/?a)\s*(general|industry|system)?\s*(?:because\s+(.+))?$",
-            turn.text.strip(),
-            re.I,
-        )
-        if m:
-            na = m.group(2).lower().startswith("n")
-            payload = {
-                "target": m.group(1).upper(),
-                "level": None if na else int(m.group(2)),
-                "scope": (m.group(3) or "general").lower(),
-                "reason": m.group(4),
-                "not_applicable": na,
-                "reviewer": self.state.reviewer,
-            }
+        payload = parse_target_command(turn.text, self.state.reviewer)
+        if payload is not None:
             try:
-                self._target_setting(payload)
+                check_target(self.catalog, payload)
             except InputError as exc:
                 return [self._turn("assistant", f"{exc}", "error"), self._ask(self.state.pending)]  # type: ignore[arg-type]
             replies = self._apply_target(payload)
             return [*replies, self._ask(PendingQuestion(kind="targets", text=self._targets_text()))]
-        if re.match(r"^(accept|yes|ok|okay|fine|agree)", low):
+        if re.match(r"^(accept|yes|ok|okay|fine|agree)", turn.text.strip().lower()):
             return self._accept_targets(self.state.reviewer)
-        return [
-            self._turn(
-                "assistant", "Please reply `accept targets`, `target <ID> <level> [scope] because <reason>`, or `skip`.", "info"
-            ),
-            self._ask(self.state.pending),  # type: ignore[arg-type]
-        ]
+        return [self._turn("assistant", TARGETS_HELP, "info"), self._ask(self.state.pending)]  # type: ignore[arg-type]
 
     def _accept_targets(self, actor: str) -> list[Turn]:
         """Record every drafted target not set by hand, in ``actor``'s name, and go on to the practices."""
-        for raw in self.state.proposed_targets:
-            pid = raw["practice"]
-            if pid in self.state.assessment.targets.practices:
-                continue
-            self.state.assessment.targets.practices[pid] = TargetSetting(
-                value=Rating.model_validate(raw["value"]), reason=raw["reason"], set_by=actor
-            )
-        self.state.assessment.log("targets.accepted", actor=actor, count=len(self.state.proposed_targets))
+        accept_drafted_targets(self.state, actor)
         return [self._turn("assistant", "Targets recorded.", "info"), *self._start_practices()]
 
-    def _target_setting(self, payload: dict[str, Any]) -> None:
-        target = str(payload["target"])
-        subdomains = {s.id for d in self.catalog.model.domains for s in d.subdomains}
-        if target not in self.catalog.practices and target not in subdomains and target not in ("G", "E", "H"):
-            raise InputError(f"{target!r} is not a practice (H1.2), subdomain (H1) or domain (H)")
-        try:
-            if payload.get("not_applicable"):
-                Rating(not_applicable=True, reason=payload.get("reason"))
-            else:
-                Rating(level=payload.get("level"), scope=payload.get("scope"))
-        except Exception as exc:
-            raise InputError(f"target for {target}: {_first_error(exc)}") from None
-
     def _apply_target(self, payload: dict[str, Any]) -> list[Turn]:
-        target = str(payload["target"])
-        na = bool(payload.get("not_applicable"))
-        value = (
-            Rating(not_applicable=True, reason=payload.get("reason"))
-            if na
-            else Rating(level=payload["level"], scope=payload["scope"])
-        )
-        actor = payload.get("reviewer") or self.state.reviewer
-        setting = TargetSetting(value=value, reason=payload.get("reason"), set_by=actor)
-        t = self.state.assessment.targets
-        if target in self.catalog.practices:
-            t.practices[target] = setting
-        elif len(target) == 1:
-            t.domains[target] = setting  # type: ignore[index]
-        else:
-            t.subdomains[target] = setting
-        self.state.assessment.log("target.set", actor=actor, target=target, value=value.label(), reason=payload.get("reason"))
-        return [self._turn("assistant", f"Target for {target} set to {value.label()}.", "info")]
+        return [self._turn("assistant", apply_target(self.catalog, self.state, payload), "info")]
 
     def _apply_profile(self, payload: dict[str, Any]) -> list[Turn]:
-        profile = payload.get("profile")
-        actor = payload.get("reviewer") or self.state.reviewer
-        self.state.assessment.targets.profile = profile
-        self.state.profile = profile
-        meta = self.state.assessment.metadata
-        meta.profile = profile
-        if profile is not None and self.state.industry is None:
-            self.state.industry = meta.industry = self.catalog.profiles[profile].industry
-        self.state.assessment.log("targets.profile", actor=actor, profile=profile)
-        if profile is None:
-            return [self._turn("assistant", "No profile template now: only targets set by hand apply.", "info")]
-        title = self.catalog.profiles[profile].title
-        return [
-            self._turn(
-                "assistant",
-                f"Targets now come from the profile '{title}' for every practice without a target of its own.",
-                "info",
-            )
-        ]
+        return [self._turn("assistant", apply_profile(self.catalog, self.state, payload), "info")]
 
     # -- practices
 
@@ -1121,64 +1034,9 @@ class Interview:
 
     # -- review
 
-    def _parse_review(self, text: str) -> dict[str, Any] | None:
-        t = text.strip()
-        low = t.lower()
-        pid = self._current_practice_id()
-        base = {"practice": pid, "level": None, "scope": None, "reason": None, "reviewer": None}
-        if re.fullmatch(r"(a|accept|accepted|ok|okay|agree|agreed|confirm|confirmed)[.!]?", low):
-            return {**base, "decision": "accept"}
-        if re.fullmatch(r"(r|reject|rejected|wrong|ask again)[.!]?", low):
-            return {**base, "decision": "reject"}
-        if re.fullmatch(r"(later|defer|d)[.!]?", low):
-            return {**base, "decision": "defer"}
-        m = re.match(r"^(?:n/?a|not applicable)\b[\s:,-]*(?:because\s+)?(.*)$", t, re.I)
-        if m:
-            return {**base, "decision": "not_applicable", "reason": m.group(1).strip() or None}
-        m = re.match(
-            r"^(?:m|modify|change|set)(?:\s+(?:it|level|to))*\s+([0-4])\s*(general|industry|system)?[\s,:-]*(?:because\s+)?(.*)$",
-            t,
-            re.I,
-        )
-        if m:
-            return {
-                **base,
-                "decision": "modify",
-                "level": int(m.group(1)),
-                "scope": (m.group(2) or "").lower() or None,
-                "reason": m.group(3).strip() or None,
-            }
-        return None
-
-    def _check_review(self, payload: dict[str, Any]) -> None:
-        pid = payload.get("practice")
-        if pid not in self.state.practices:
-            raise InputError(f"unknown practice {pid!r}")
-        pp = self.state.practices[pid]
-        d = payload["decision"]
-        if d not in ("accept", "modify", "reject", "not_applicable", "defer"):
-            raise InputError(f"unknown decision {d!r}; use accept, modify, reject, not_applicable or defer")
-        if pp.proposal is None or pp.status != "proposed":
-            if d in ("modify", "not_applicable"):
-                pass  # a reviewer may set a value without a proposal
-            else:
-                raise InputError(f"{pid} has no proposal awaiting review")
-        if d == "accept" and pp.proposal is not None and pp.proposal.insufficient:
-            raise InputError(
-                "there is no level to accept (insufficient evidence); answer the question, or `modify <level> because <reason>`"
-            )
-        if d == "modify":
-            lvl = payload.get("level")
-            if not isinstance(lvl, int) or not 0 <= lvl <= 4:
-                raise InputError(
-                    "modify needs a level from 0 to 4, for example `modify 2 because only the main lines are covered`"
-                )
-            if not (payload.get("reason") or "").strip():
-                raise InputError("modify needs a reason, for example `modify 2 because only the main lines are covered`")
-            if payload.get("scope") not in (None, "general", "industry", "system"):
-                raise InputError("scope must be general, industry or system")
-        if d == "not_applicable" and not (payload.get("reason") or "").strip():
-            raise InputError("not applicable needs a reason, for example `n/a because the devices are in customers' homes`")
+    def parse_decision(self, text: str) -> dict[str, Any] | None:
+        """A typed review decision about the current practice (:func:`~assistant.interview.review.parse_review`)."""
+        return parse_review(text, self._current_practice_id())
 
     def _provenance(self, p: Proposal | None, decision: str, reason: str | None, reviewer: str) -> Provenance:
         return provenance(
@@ -1256,10 +1114,6 @@ def is_question_to_assistant(text: str) -> bool:
     return t.endswith("?") and len(t) <= 300 and bool(_QUESTION_START.match(t))
 
 
-def _target_label(value: Rating) -> str:
-    return "not applicable" if value.not_applicable else f"level {value.label()}"
-
-
 def _since_rejection(rejected: Proposal, new: Proposal) -> str:
     """What changed since the draft the reviewer rejected (issue 14: a rejected draft never comes back unexplained)."""
     old_quotes = {(q.turn_id, q.text) for q in rejected.quotes}
@@ -1278,12 +1132,3 @@ def _since_rejection(rejected: Proposal, new: Proposal) -> str:
     if not changes:
         changes.append("other indicators are cited")
     return "Changed since the draft you rejected: " + ", ".join(changes) + "."
-
-
-def _first_error(exc: Exception) -> str:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        errs = errors()
-        if errs:
-            return str(errs[0].get("msg", exc))
-    return str(exc)

@@ -47,7 +47,7 @@ def _say_as(iv: Interview, who: str, text: str) -> None:
         iv.accept_targets(reviewer=who)  # the same reply the chat would read, in the acting person's name
         return
     if identity.from_proxy() and iv.pending is not None and iv.pending.kind == "review":
-        decision = iv._parse_review(text)
+        decision = iv.parse_decision(text)
         if decision is not None:
             iv.review(
                 decision["decision"],
