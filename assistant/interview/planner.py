@@ -144,7 +144,9 @@ def plan_next_question(
     nobody has spoken about yet. When the reading the level rests on is unsure, confirm it with a closed
     question first (:func:`confirmation`); before anything else, put back what the description said in passing
     about the practice (:func:`heard_confirmation`). Stop as soon as the level is settled, or the proposal would
-    be confident enough (:data:`CONFIDENT_STOP`).
+    be confident enough (:data:`CONFIDENT_STOP`); a level ruled out by one lone denial before the second answer is
+    not settled yet (:data:`RECHECK_ONE_DENIAL`), and the last question is asked only if an answer to it could move
+    the level (:data:`LAST_QUESTION_MUST_MATTER`).
     """
     if pp.answers >= budget:
         return None
