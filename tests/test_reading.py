@@ -536,6 +536,36 @@ def test_the_last_question_is_asked_only_if_an_answer_could_move_the_level(catal
     assert q is not None and q[1] == 3
 
 
+def test_no_more_questions_once_the_stakeholder_says_the_practice_does_not_apply(catalog) -> None:  # type: ignore[no-untyped-def]
+    from assistant.engines.guided import shared_reader
+    from assistant.interview import planner
+
+    p = catalog.practices["G3.2"]
+    reader = shared_reader(catalog)
+    na = reader.read(
+        "That does not apply to us: the lock and app work without any cloud or outside service.",
+        "t2",
+        p,
+        source="answer",
+        question_level=0,
+    )
+    assert [r.polarity for r in na] == ["not_applicable"]
+    assert planner.plan_next_question(p, _progress("G3.2", na, 1, ["G3.2-Q0"]), budget=3) is None
+    # Said in the opening description, before any answer, the practice is still asked about.
+    context = [r.model_copy(update={"source": "context"}) for r in na]
+    assert planner.plan_next_question(p, _progress("G3.2", context, 0, []), budget=3) is not None
+    # Beside something that shows a level, the questions go on: the practice is described after all.
+    done = reader.read(
+        "We have a contract with the hosting firm that makes them report breaches within a day.",
+        "t4",
+        p,
+        source="answer",
+        question_level=1,
+    )
+    assert any(r.supports is not None or r.refutes is not None for r in done)
+    assert planner.plan_next_question(p, _progress("G3.2", [*na, *done], 2, ["G3.2-Q0", "G3.2-L1-Q1"]), budget=3) is not None
+
+
 # ------------------------------------------------------------------------------------ simulator modes
 
 

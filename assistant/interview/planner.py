@@ -153,6 +153,8 @@ def plan_next_question(
     heard = heard_confirmation(practice, pp)
     if heard is not None:
         return heard
+    if said_not_applicable(pp):
+        return None
     est = estimate([r for r in pp.readings if r.polarity != "claim"])
     opening_id = f"{practice.id}-Q0"
     if opening_id not in pp.asked and not est.supported and not est.refuted:
@@ -199,6 +201,19 @@ def plan_next_question(
         if not probes:
             return None
     return probes[0].id, level, probes[0].for_role(role)
+
+
+def said_not_applicable(pp: PracticeProgress) -> bool:
+    """Whether the stakeholder answered that the practice does not apply, and nothing heard about it shows or rules
+    out a level: the draft will say "not applicable" with their words and the reviewer confirms or rates it anyway, so
+    more questions about a practice they called irrelevant ("could someone list the outside services ...") only cost
+    turns. Before this, every such practice of the dev and test scenarios took the whole budget of three answers, the
+    last two "Not that I know of", to reach the same draft."""
+    if pp.answers < 1:
+        return False
+    readings = [r for r in pp.readings if r.polarity != "claim"]
+    said = any(r.polarity == "not_applicable" and r.source == "answer" for r in readings)
+    return said and not any(r.supports is not None or r.refutes is not None for r in readings)
 
 
 RECHECK_ONE_DENIAL = True
