@@ -193,7 +193,7 @@ def plan_next_question(
         # Every probe of that level was asked: if the answers still do not settle it, stop asking.
         if sum(1 for a in pp.asked if a.startswith(f"{practice.id}-L{level}-")) >= len(probes):
             return _around(practice, pp, est, role)
-    known = {i for ids in (*est.met.values(), *est.partly.values(), *est.unmet.values()) for i in ids}
+    known = est.heard
     probes.sort(key=lambda q: sum(1 for i in q.indicators if i in known))
     if LAST_QUESTION_MUST_MATTER and pp.answers >= max(1, budget - 1):
         # The last question of the budget is asked only if some answer to it could move the level.
@@ -235,7 +235,7 @@ def _recheck_one_denial(practice: Practice, pp: PracticeProgress, est: Estimate,
     above = est.level + 1
     if len(est.unmet.get(above, [])) != 1:
         return None
-    known = {i for ids in (*est.met.values(), *est.partly.values(), *est.unmet.values()) for i in ids}
+    known = est.heard
     unheard = {ind.id for ind in practice.level(above).indicators} - known
     probes = [q for q in practice.level(above).probes if q.id not in pp.asked and unheard & set(q.indicators)]
     if not probes:

@@ -92,6 +92,11 @@ class Estimate(BaseModel):
         return self.lower >= self.upper
 
     @property
+    def heard(self) -> set[str]:
+        """Every indicator with a state: met, partly met, or contradicted or only planned."""
+        return {i for ids in (*self.met.values(), *self.partly.values(), *self.unmet.values()) for i in ids}
+
+    @property
     def level(self) -> int:
         """The level the rule gives: the shown level, never above the ceiling."""
         return min(self.lower, self.upper)
