@@ -278,27 +278,14 @@ def test_rule_partly_shows_only_that_something_is_done() -> None:
     assert estimate([_r(("H1.2-L3-01", 3, "partly", 0.9))]).level == 1
 
 
-def test_rule_a_level_one_denial_is_weighed_against_the_support(monkeypatch: pytest.MonkeyPatch) -> None:
-    import assistant.reading.rule as rule
-
-    # "Nobody here follows security news" (sure) beside an incidental match (unsure): nothing is done.
-    weak_support = [_r(("H1.2-L1-01", 1, "supports", 0.6)), _r(("H1.2-L1-02", 1, "contradicts", 0.9))]
-    est = estimate(weak_support)
-    assert (est.level, est.contradiction, est.overridden) == (0, True, False)
-    # The stronger support wins, and the disagreement is reported.
-    strong_support = [_r(("H1.2-L1-01", 1, "supports", 0.9)), _r(("H1.2-L1-02", 1, "contradicts", 0.6))]
-    est = estimate(strong_support)
-    assert (est.level, est.contradiction, est.overridden) == (1, True, True)
-    # Before LEVEL1_DENIAL_WEIGHED, any support met level 1 whatever was denied.
-    monkeypatch.setattr(rule, "LEVEL1_DENIAL_WEIGHED", False)
-    assert estimate(weak_support).level == 1
+def test_rule_level_one_is_met_by_any_support_despite_a_contradiction() -> None:
+    est = estimate([_r(("H1.2-L1-01", 1, "supports", 0.8)), _r(("H1.2-L1-02", 1, "contradicts", 0.9))])
+    assert est.level == 1
 
 
-def test_rule_support_at_a_higher_level_outweighs_a_weaker_level_one_denial() -> None:
-    est = estimate([_r(("H1.2-L1-02", 1, "contradicts", 0.6)), _r(("H1.2-L2-01", 2, "supports", 0.9))])
-    assert est.level == 2 and est.contradiction and est.overridden
-    est = estimate([_r(("H1.2-L1-02", 1, "contradicts", 0.9)), _r(("H1.2-L2-01", 2, "supports", 0.6))])
-    assert est.level == 0, "a sure denial of doing anything at all outweighs one unsure match"
+def test_rule_support_at_a_higher_level_meets_level_one_despite_a_denial() -> None:
+    est = estimate([_r(("H1.2-L1-02", 1, "contradicts", 0.9)), _r(("H1.2-L2-01", 2, "supports", 0.9))])
+    assert est.level == 2 and not est.contradiction
 
 
 def test_rule_a_lone_weak_contradiction_is_outweighed_and_reported() -> None:

@@ -12,8 +12,7 @@ catalog's AUTHORING.md defines them:
    Level 4 needs one (:data:`LEVEL4_NEEDS`): on top of level 3, one of figures against targets,
    independent assurance or a tracked improvement cycle is rarely said in passing.
 2. **Ceiling.** A contradicted (or only planned) indicator of level L rules L out: the ceiling is L-1,
-   unless level L is met anyway: level 1 by any supported indicator ("something is done at all") when no denial
-   is read as denying level 1 itself (otherwise rule 3 weighs them, :data:`LEVEL1_DENIAL_WEIGHED`), a higher
+   unless level L is met anyway: level 1 by any supported indicator ("something is done at all"), a higher
    level when at least as many of its indicators are supported as contradicted. A denial is often close
    to several indicators ("nobody outside has reviewed the plan"); of those above the level supported
    indicators show (a limitation of the next step, not a retraction), it is read as denying the one the
@@ -57,16 +56,6 @@ independent assurance, a tracked improvement cycle) is rarely said in passing, w
 come up within three answers, so organisations at 4 were read at 3."""
 LEVEL3_NEEDS = 2
 """Distinct level-3 indicators needed to show level 3."""
-LEVEL1_DENIAL_WEIGHED = True
-"""Whether a denial read as denying a level-1 indicator ("nobody here follows security news") is weighed against the
-support (rule 3) instead of being outweighed by any supported indicator. Before, one incidental match ("I read about
-the ransomware at a neighbouring shop in the local paper", taken for "a known person reads advisories") met level 1
-and the level above it whatever the stakeholder denied. Now level 1 stands only when the support, summed over all
-levels, is stronger than the level-1 denials. Measured on the 23 dev scenarios (budget 3; exact %, over-rating %),
-before / after: stepwise 80.0, 3.8 / 80.3, 3.5; tell-all 85.6, 6.2 / 86.2, 5.3; opening 80.6, 6.8 / 80.9, 5.9; turns
-unchanged; dev with documents (6 scenarios, 74 practices) 86.5, 8.1 / 87.8, 6.8. Also reading denials whose surest
-candidate is at or below the supported level as denying that one (by a margin of 0.05 or 0.15 over the candidates
-above) was measured and left out: within one practice of before in every mode."""
 THRESHOLDS: dict[str, float] = {"supports": 0.55, "partly": 0.4, "contradicts": 0.5, "plan": 0.5}
 """The least probability at which a state counts. Chosen on the dev scenarios, never on test; a state below
 its threshold is treated as not heard. Supports at 0.5, 0.55 and 0.6 (23 dev scenarios, stepwise, level 4
@@ -216,10 +205,9 @@ def estimate(readings: list[Reading]) -> Estimate:
         level, indicator, score = choose_denied(alternatives, supported_level)
         con[level][indicator] = max(con[level].get(indicator, 0.0), score)
     # A level with both supported and contradicted indicators is met when support is at least as broad;
-    # level 1 ("something is done at all") is met by any supported indicator, of any level, unless a denial
-    # lands on level 1 itself: then the conflict below weighs it against all the support (LEVEL1_DENIAL_WEIGHED).
+    # level 1 ("something is done at all") is met by any supported indicator, of any level.
     met_levels = [lvl for lvl in (2, 3, 4) if sup.get(lvl) and len(sup[lvl]) >= len(con.get(lvl, {}))]
-    if any(sup.get(lvl) for lvl in (1, 2, 3, 4)) and not (LEVEL1_DENIAL_WEIGHED and con.get(1)):
+    if any(sup.get(lvl) for lvl in (1, 2, 3, 4)):
         met_levels.insert(0, 1)
     ruled = [lvl for lvl in (1, 2, 3, 4) if con.get(lvl) and lvl not in met_levels]
     upper = min(ruled) - 1 if ruled else 4
