@@ -205,7 +205,13 @@ def estimate(readings: list[Reading]) -> Estimate:
         level, indicator, score = choose_denied(alternatives, supported_level)
         con[level][indicator] = max(con[level].get(indicator, 0.0), score)
     # A level with both supported and contradicted indicators is met when support is at least as broad;
-    # level 1 ("something is done at all") is met by any supported indicator, of any level.
+    # level 1 ("something is done at all") is met by any supported indicator, of any level. Measured on the 23 dev
+    # scenarios and left out (session 11; exact %, over-rating %, against stepwise 80.0, 3.8 / tell-all 85.6, 6.2 /
+    # opening 80.6, 6.8): weighing level-1 denials against all the support by their summed probabilities, as rule 3
+    # does above level 1, gave 80.3, 3.5 / 86.2, 5.3 / 80.9, 5.9, but a sure "no" to one level-1 indicator (no
+    # backups) then erased another the person described (reinstalling firmware by hand), which is what level 1 is
+    # for; weighing them by count instead (more level-1 denials than supported indicators) 80.0, 3.8 / 85.9, 5.9 /
+    # 80.6, 6.8.
     met_levels = [lvl for lvl in (2, 3, 4) if sup.get(lvl) and len(sup[lvl]) >= len(con.get(lvl, {}))]
     if any(sup.get(lvl) for lvl in (1, 2, 3, 4)):
         met_levels.insert(0, 1)
