@@ -211,7 +211,11 @@ def estimate(readings: list[Reading]) -> Estimate:
     # does above level 1, gave 80.3, 3.5 / 86.2, 5.3 / 80.9, 5.9, but a sure "no" to one level-1 indicator (no
     # backups) then erased another the person described (reinstalling firmware by hand), which is what level 1 is
     # for; weighing them by count instead (more level-1 denials than supported indicators) 80.0, 3.8 / 85.9, 5.9 /
-    # 80.6, 6.8.
+    # 80.6, 6.8. Measured and left out (sessions 12-13): where one statement supports an indicator and another denies
+    # that same indicator, dropping the support when the denial is surer: 23 dev scenarios 76.8, 3.8 / 83.2, 4.4 /
+    # 78.2, 5.3 against 79.7, 3.8 / 85.3, 6.2 / 80.3, 6.8; on the 8 added in session 13, before any tuning, stepwise
+    # 70.6 % at 2.1 % against 75.5 % at 2.8 %, tell-all 84.0 % at 2.8 % against 84.0 % at 8.3 %: asked one fact at a
+    # time, a later "not everywhere" erased the support that showed level 1 or 2.
     met_levels = [lvl for lvl in (2, 3, 4) if sup.get(lvl) and len(sup[lvl]) >= len(con.get(lvl, {}))]
     if any(sup.get(lvl) for lvl in (1, 2, 3, 4)):
         met_levels.insert(0, 1)
